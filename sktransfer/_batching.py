@@ -1,0 +1,66 @@
+"""Length-sorted batching with the input order restored: one implementation for every model.
+
+Sorting by length before batching means each batch is padded only to its own longest item, so
+short texts do not pay for long ones; the outputs are scattered back to input positions, so the
+caller never sees the sorted order.
+"""
+
+import numpy as np
+
+__all__ = ["length_sorted_batches", "map_batches"]
+
+
+def length_sorted_batches(lengths, batch_size):
+    """Split positions into batches of similar length, longest first.
+
+    Longest first makes the first batch the most memory-hungry one, so an out-of-memory error
+    shows up at once rather than at the end of a long run.
+
+    Parameters
+    ----------
+    lengths : sequence of int
+    batch_size : int
+
+    Returns
+    -------
+    list of ndarray of int
+        Positions into the original sequence; together they cover every position exactly once.
+    """
+    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    order = np.argsort(-np.asarray(lengths, dtype=np.int64), kind="stable")
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def map_batches(fn, n_items, lengths, batch_size, *, verbose=False, desc=None):
+    """Apply ``fn`` to length-sorted batches and stack its outputs in input order.
+
+    Parameters
+    ----------
+    fn : callable
+        Called with an ndarray of positions; returns a 2-D ndarray (or tensor convertible with
+        ``np.asarray``) with one row per position, in the order given.
+    n_items : int
+    lengths : sequence of int
+        One length per item; only their order matters.
+    batch_size : int
+    verbose : bool
+        Show a tqdm progress bar counting items.
+    desc : str, optional
+        The progress bar's label.
+
+    Returns
+    -------
+    ndarray of shape (n_items, n_features)
+    """
+    from tqdm.auto import tqdm
+
+    out = None
+    with tqdm(total=n_items, desc=desc, unit="text", disable=not verbose, leave=False) as bar:
+        for positions in length_sorted_batches(lengths, batch_size):
+            rows = np.asarray(fn(positions))
+            if out is None:
+                out = np.empty((n_items,) + rows.shape[1:], dtype=rows.dtype)
+            out[positions] = rows
+            bar.update(len(positions))
+    return out

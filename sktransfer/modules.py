@@ -1,0 +1,75 @@
+"""PyTorch modules that put a task head on a pretrained encoder (model-level code, no sklearn)."""
+
+import torch
+from torch import nn
+
+from .pooling import pool
+
+__all__ = ["SequenceClassifier", "freeze_lower_layers"]
+
+
+class SequenceClassifier(nn.Module):
+    """An encoder, a pooling of its last hidden states, dropout and a linear layer to class logits.
+
+    Parameters
+    ----------
+    encoder : transformers.PreTrainedModel
+        A bare encoder (``AutoModel``) whose output has ``last_hidden_state``.
+    n_classes : int
+    dropout : float
+        Dropout on the pooled vector before the linear layer.
+    pooling : {"mean", "max", "cls"}
+        Mean pooling suits sentence-embedding models such as all-MiniLM-L6-v2, which were trained
+        with it; "cls" is BERT's original choice.
+    """
+
+    def __init__(self, encoder, n_classes, *, dropout=0.1, pooling="mean"):
+        super().__init__()
+        self.encoder = encoder
+        self.pooling = pooling
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(encoder.config.hidden_size, n_classes)
+
+    def forward(self, input_ids, attention_mask):
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return self.head(self.dropout(pool(hidden, attention_mask, self.pooling)))
+
+
+def _encoder_layers(encoder):
+    """The list of transformer blocks of a Hugging Face encoder, for the common layouts."""
+    for path in ("encoder.layer", "transformer.layer", "layers", "encoder.layers", "h"):
+        obj = encoder
+        try:
+            for part in path.split("."):
+                obj = getattr(obj, part)
+        except AttributeError:
+            continue
+        if isinstance(obj, nn.ModuleList):
+            return obj
+    raise ValueError(
+        f"Cannot find the transformer blocks of {type(encoder).__name__} to freeze them; "
+        "use train_layers='all' for this model."
+    )
+
+
+def freeze_lower_layers(encoder, n_trainable):
+    """Freeze the embeddings and all but the top ``n_trainable`` transformer blocks of ``encoder``.
+
+    Parameters
+    ----------
+    encoder : nn.Module
+    n_trainable : int
+        0 freezes the whole encoder (only the task head trains).
+
+    Returns
+    -------
+    int
+        The number of blocks in the encoder.
+    """
+    blocks = _encoder_layers(encoder)
+    if not 0 <= n_trainable <= len(blocks):
+        raise ValueError(f"train_layers must be 'all' or an int in [0, {len(blocks)}] for this model, got {n_trainable}.")
+    encoder.requires_grad_(False)
+    for block in blocks[len(blocks) - n_trainable :]:
+        block.requires_grad_(True)
+    return len(blocks)

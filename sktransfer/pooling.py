@@ -1,0 +1,37 @@
+"""Pool per-token vectors into one vector per text, respecting the padding mask (pure torch)."""
+
+__all__ = ["POOLING_METHODS", "pool"]
+
+POOLING_METHODS = ("mean", "max", "cls")
+
+
+def pool(hidden, mask, method="mean"):
+    """Pool ``hidden`` over the token axis.
+
+    Parameters
+    ----------
+    hidden : Tensor of shape (batch, tokens, dim)
+    mask : Tensor of shape (batch, tokens)
+        1 (or True) for real tokens, 0 for padding.
+    method : {"mean", "max", "cls"}
+        ``"mean"``: average of the real tokens; ``"max"``: element-wise maximum over the real
+        tokens; ``"cls"``: the first position (BERT's [CLS] token).
+        A row with no real tokens pools to zeros for ``"mean"`` and ``"max"``.
+
+    Returns
+    -------
+    Tensor of shape (batch, dim)
+    """
+    import torch
+
+    if method == "cls":
+        return hidden[:, 0]
+    m = mask.to(hidden.dtype).unsqueeze(-1)
+    if method == "mean":
+        # clamp: an all-padding row gives 0 / 1 = 0 rather than NaN.
+        return (hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
+    if method == "max":
+        filled = hidden.masked_fill(m == 0, torch.finfo(hidden.dtype).min)
+        pooled = filled.max(dim=1).values
+        return torch.where(m.sum(dim=1) > 0, pooled, torch.zeros_like(pooled))
+    raise ValueError(f"pooling must be one of {POOLING_METHODS}, got {method!r}.")

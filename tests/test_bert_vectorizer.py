@@ -1,0 +1,149 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import NotFittedError
+
+from sktransfer import BertVectorizer
+
+TEXTS = ["a great film", "the plot was very boring and the acting was awful", "", "wonderful !", "i hated it"]
+
+
+def reference_features(path, texts, *, pooling="mean", layers=-1, max_length=256):
+    """A plain transformers forward pass, one text at a time, with mask pooling: the oracle."""
+    from transformers import AutoModel, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(path)
+    model = AutoModel.from_pretrained(path).eval()
+    rows = []
+    with torch.no_grad():
+        for text in texts:
+            enc = tok([text], truncation=True, max_length=max_length, return_tensors="pt")
+            out = model(**enc, output_hidden_states=True)
+            hidden = out.hidden_states[layers] if isinstance(layers, int) else torch.stack([out.hidden_states[i] for i in layers]).mean(0)
+            m = enc["attention_mask"].unsqueeze(-1).float()
+            if pooling == "mean":
+                rows.append(((hidden * m).sum(1) / m.sum(1))[0])
+            elif pooling == "cls":
+                rows.append(hidden[0, 0])
+            else:
+                rows.append(hidden[0].max(0).values)
+    return torch.stack(rows).numpy()
+
+
+@pytest.fixture(scope="module")
+def fitted(tiny_bert):
+    return BertVectorizer(tiny_bert, batch_size=2).fit(TEXTS)
+
+
+def test_shape_dtype_and_feature_names(fitted):
+    X = fitted.transform(TEXTS)
+    assert X.shape == (len(TEXTS), 32) and X.dtype == np.float32
+    assert fitted.n_features_out_ == 32
+    names = fitted.get_feature_names_out()
+    assert len(names) == 32 and names[0] == "bertvectorizer0"
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max", "cls"])
+@pytest.mark.parametrize("layers", [-1, 0, [1, 2]])
+def test_matches_plain_transformers_forward(tiny_bert, pooling, layers):
+    X = BertVectorizer(tiny_bert, pooling=pooling, layers=layers, batch_size=3).fit_transform(TEXTS)
+    expected = reference_features(tiny_bert, TEXTS, pooling=pooling, layers=layers)
+    np.testing.assert_allclose(X, expected, atol=1e-5, rtol=0)
+
+
+def test_output_does_not_depend_on_batching_or_order(tiny_bert, fitted):
+    X = fitted.transform(TEXTS)
+    one_by_one = BertVectorizer(tiny_bert, batch_size=1).fit(TEXTS).transform(TEXTS)
+    np.testing.assert_allclose(X, one_by_one, atol=1e-5)
+    perm = np.array([3, 0, 4, 2, 1])
+    np.testing.assert_allclose(fitted.transform([TEXTS[i] for i in perm]), X[perm], atol=1e-5)
+
+
+def test_subset_invariance(fitted):
+    X = fitted.transform(TEXTS)
+    np.testing.assert_allclose(fitted.transform(TEXTS[1:3]), X[1:3], atol=1e-5)
+
+
+def test_truncation(tiny_bert):
+    vec = BertVectorizer(tiny_bert, max_length=4).fit(["x"])
+    long_text = "a great film " * 5000
+    np.testing.assert_allclose(vec.transform([long_text]), vec.transform(["a great"]), atol=1e-5)
+
+
+def test_normalize(tiny_bert):
+    X = BertVectorizer(tiny_bert, normalize=True).fit_transform(TEXTS)
+    np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1.0, rtol=1e-5)
+
+
+def test_empty_and_exotic_texts_keep_their_rows(fitted):
+    texts = ["", "   ", "日本語 🙂 \u200b", "a great film"]
+    X = fitted.transform(texts)
+    assert X.shape == (4, 32) and np.isfinite(X).all()
+    # empty and whitespace-only texts are both just [CLS] [SEP]
+    np.testing.assert_allclose(X[0], X[1], atol=1e-6)
+
+
+def test_random_twin_differs_and_is_seeded(tiny_bert):
+    pre = BertVectorizer(tiny_bert).fit_transform(TEXTS)
+    r1 = BertVectorizer(tiny_bert, pretrained=False, random_state=0).fit_transform(TEXTS)
+    r2 = BertVectorizer(tiny_bert, pretrained=False, random_state=0).fit_transform(TEXTS)
+    np.testing.assert_array_equal(r1, r2)
+    assert np.abs(r1 - pre).max() > 1e-2
+
+
+def test_bfloat16_close_to_float32(tiny_bert):
+    full = BertVectorizer(tiny_bert).fit_transform(TEXTS)
+    half = BertVectorizer(tiny_bert, precision="bfloat16").fit_transform(TEXTS)
+    assert half.dtype == np.float32
+    cos = (full * half).sum(1) / np.linalg.norm(full, axis=1) / np.linalg.norm(half, axis=1)
+    assert cos.min() > 0.99
+
+
+def test_pandas_output_and_column_transformer(fitted, tiny_bert):
+    fitted.set_output(transform="pandas")
+    try:
+        frame = fitted.transform(pd.Series(TEXTS, index=range(100, 105)))
+    finally:
+        fitted.set_output(transform="default")
+    assert isinstance(frame, pd.DataFrame) and list(frame.columns[:2]) == ["bertvectorizer0", "bertvectorizer1"]
+    df = pd.DataFrame({"review": TEXTS, "stars": [5, 1, 3, 5, 1]})
+    ct = ColumnTransformer([("bert", BertVectorizer(tiny_bert), "review")], remainder="passthrough")
+    out = ct.fit_transform(df)
+    assert out.shape == (5, 33)
+    np.testing.assert_allclose(out[:, :32], fitted.transform(TEXTS), atol=1e-5)
+    ct_list = ColumnTransformer([("bert", BertVectorizer(tiny_bert), ["review"])])
+    np.testing.assert_allclose(ct_list.fit_transform(df), fitted.transform(TEXTS), atol=1e-5)
+
+
+def test_not_fitted(tiny_bert):
+    with pytest.raises(NotFittedError):
+        BertVectorizer(tiny_bert).transform(TEXTS)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"pooling": "median"}, "pooling"),
+        ({"layers": 7}, "out of range"),
+        ({"layers": "last"}, "layers must be"),
+        ({"max_length": 0}, "max_length"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"precision": "int8"}, "precision"),
+        ({"device": "tpu"}, "device must be"),
+    ],
+)
+def test_bad_params_fail_in_fit_with_clear_message(tiny_bert, params, match):
+    vec = BertVectorizer(tiny_bert, **params)  # __init__ never validates
+    with pytest.raises(ValueError, match=match):
+        vec.fit(TEXTS)
+
+
+def test_bad_inputs(fitted):
+    with pytest.raises(TypeError, match="Wrap one text"):
+        fitted.transform("a single text")
+    with pytest.raises(TypeError, match=r"\[1\]"):
+        fitted.transform(["ok", None])
+    with pytest.raises(ValueError, match="0 texts"):
+        fitted.transform([])

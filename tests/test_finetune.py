@@ -1,0 +1,163 @@
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import log_loss
+
+from sktransfer import BertFineTuneClassifier
+from sktransfer.finetune import LinearWarmupDecay
+
+
+def make_clf(path, **params):
+    defaults = dict(lr=5e-3, max_epochs=2, batch_size=8, random_state=0)
+    defaults.update(params)
+    return BertFineTuneClassifier(path, **defaults)
+
+
+def test_learns_string_labels(tiny_bert, sentiment_texts):
+    X, y = sentiment_texts
+    clf = make_clf(tiny_bert, max_epochs=30, warmup_ratio=0.0).fit(X, y)
+    assert list(clf.classes_) == ["neg", "pos"]
+    proba = clf.predict_proba(X)
+    assert proba.shape == (16, 2) and np.allclose(proba.sum(1), 1.0)
+    assert set(clf.predict(X)) <= {"neg", "pos"}
+    assert clf.score(X, y) == 1.0
+    assert len(clf.history_) == 30
+
+
+def test_multiclass_integer_labels(tiny_bert, sentiment_texts):
+    X, _ = sentiment_texts
+    y = np.arange(16) % 3 + 10
+    clf = make_clf(tiny_bert).fit(X, y)
+    assert clf.classes_.tolist() == [10, 11, 12]
+    assert clf.predict_proba(X).shape == (16, 3)
+    assert set(clf.predict(X).tolist()) <= {10, 11, 12}
+
+
+def test_same_seed_same_predictions_and_global_rng_untouched(tiny_bert, sentiment_texts):
+    X, y = sentiment_texts
+    torch.manual_seed(5)
+    expected_draw = torch.rand(2)
+    torch.manual_seed(5)
+    a = make_clf(tiny_bert, dropout=0.3).fit(X, y).predict_proba(X)
+    assert torch.equal(torch.rand(2), expected_draw)
+    b = make_clf(tiny_bert, dropout=0.3).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    c = make_clf(tiny_bert, dropout=0.3, random_state=1).fit(X, y).predict_proba(X)
+    assert np.abs(a - c).max() > 1e-6
+
+
+def test_inference_independent_of_batching(tiny_bert, sentiment_texts):
+    X, y = sentiment_texts
+    clf = make_clf(tiny_bert).fit(X, y)
+    full = clf.predict_proba(X)
+    clf.set_params(batch_size=1)
+    np.testing.assert_allclose(clf.predict_proba(X), full, atol=1e-5)
+    np.testing.assert_allclose(clf.predict_proba(X[::-1]), full[::-1], atol=1e-5)
+
+
+def _snapshot(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+@pytest.mark.parametrize("train_layers", [0, 1])
+def test_train_layers_freezes_the_rest(tiny_bert, sentiment_texts, train_layers):
+    X, y = sentiment_texts
+    clf = make_clf(tiny_bert, train_layers=train_layers, weight_decay=0.1)
+    from sktransfer.hf import load_encoder
+
+    before = _snapshot(load_encoder(tiny_bert))
+    clf.fit(X, y)
+    after = clf.net_.module_.encoder.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    top_prefix = "encoder.layer.1."
+    if train_layers == 0:
+        assert changed == set()
+    else:
+        assert changed and all(k.startswith(top_prefix) for k in changed)
+        assert any(k.startswith(top_prefix) for k in changed)
+
+
+def test_early_stopping_restores_best_weights(tiny_bert, sentiment_texts):
+    from skorch.dataset import ValidSplit
+
+    X, y = sentiment_texts
+    X, y = X * 2, y * 2
+    clf = make_clf(tiny_bert, validation_fraction=0.25, patience=2, max_epochs=40, lr=3e-2, warmup_ratio=0.0).fit(X, y)
+    history = clf.history_
+    valid_losses = history[:, "valid_loss"]
+    assert len(history) < 40, "a large learning rate should stop early"
+    # Rebuild the same stratified split and check that the restored weights give the best loss.
+    y_enc = np.searchsorted(clf.classes_, y)
+    _, valid = ValidSplit(0.25, stratified=True, random_state=0)(clf.net_.get_dataset(clf._tokenize(X), y_enc), y_enc)
+    proba = clf.predict_proba([X[i] for i in valid.indices])
+    assert log_loss(y_enc[valid.indices], proba, labels=[0, 1]) == pytest.approx(min(valid_losses), rel=1e-4)
+
+
+def test_linear_warmup_decay():
+    sched = LinearWarmupDecay(warmup_steps=4, total_steps=14)
+    values = [sched(s) for s in range(14)]
+    assert values[:4] == [0.2, 0.4, 0.6, 0.8]
+    assert values[4] == 1.0 and values[-1] == pytest.approx(0.1)
+    assert all(a >= b for a, b in zip(values[4:], values[5:]))
+
+
+def test_not_fitted(tiny_bert):
+    clf = make_clf(tiny_bert)
+    with pytest.raises(NotFittedError):
+        clf.predict(["a"])
+    assert not hasattr(clf, "history_")
+
+
+@pytest.mark.parametrize(
+    "y, error, match",
+    [
+        (None, ValueError, "requires labels"),
+        ("pos", TypeError, "single str"),
+        (["pos"] * 16, ValueError, "single class"),
+        (["pos", "neg"] * 4, ValueError, "different lengths"),
+        ([0.0, 1.0] * 7 + [np.nan, 1.0], ValueError, "NaN"),
+        (["pos", "neg"] * 7 + [None, "neg"], ValueError, "missing labels"),
+        (np.zeros((16, 2)), ValueError, "1-D"),
+        (np.linspace(0, 1, 16), ValueError, "continuous"),
+    ],
+)
+def test_bad_labels(tiny_bert, sentiment_texts, y, error, match):
+    X, _ = sentiment_texts
+    with pytest.raises(error, match=match):
+        make_clf(tiny_bert).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"lr": 0}, "lr"),
+        ({"max_epochs": 0}, "max_epochs"),
+        ({"warmup_ratio": 1.0}, "warmup_ratio"),
+        ({"validation_fraction": 1.5}, "validation_fraction"),
+        ({"train_layers": "top"}, "train_layers"),
+        ({"train_layers": 9}, r"train_layers must be 'all' or an int in \[0, 2\]"),
+        ({"pooling": "sum"}, "pooling"),
+    ],
+)
+def test_bad_params(tiny_bert, sentiment_texts, params, match):
+    X, y = sentiment_texts
+    with pytest.raises(ValueError, match=match):
+        make_clf(tiny_bert, **params).fit(X, y)
+
+
+def test_user_callbacks_run(tiny_bert, sentiment_texts):
+    from skorch.callbacks import Callback
+
+    class CountEpochs(Callback):
+        def initialize(self):
+            self.epochs = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.epochs += 1
+
+    X, y = sentiment_texts
+    counter = CountEpochs()
+    clf = make_clf(tiny_bert, max_epochs=3, callbacks=[counter]).fit(X, y)
+    assert dict(clf.net_.callbacks_)["CountEpochs"].epochs == 3
