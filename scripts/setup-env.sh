@@ -11,8 +11,13 @@ want="$(sha256sum "$root/pyproject.toml" | cut -c1-16) $extras"
 if [[ -x $venv/bin/python && -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
     exit 0
 fi
-[[ -x $venv/bin/python ]] || python3 -m venv "$venv"
-"$venv/bin/python" -m pip install -q --upgrade pip
-"$venv/bin/python" -c "import torch" 2>/dev/null || "$venv/bin/python" -m pip install -q "torch==2.13.0"
-"$venv/bin/python" -m pip install -q -e "$root[$extras]"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# pip's output goes to a log that is shown only when a step fails.
+run() { "$@" >"$log" 2>&1 || { cat "$log" >&2; echo "setup-env: failed: $*" >&2; exit 1; }; }
+echo "setup-env: preparing $venv ($extras)" >&2
+[[ -x $venv/bin/python ]] || run python3 -m venv "$venv"
+run "$venv/bin/python" -m pip install --upgrade pip
+"$venv/bin/python" -c "import torch" 2>/dev/null || run "$venv/bin/python" -m pip install "torch==2.13.0"
+run "$venv/bin/python" -m pip install -e "$root[$extras]"
 echo "$want" > "$stamp"

@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "BertVectorizer": "sktransfer.bert_vectorizer",
     "BertFineTuneClassifier": "sktransfer.finetune",
+    "ELMoVectorizer": "sktransfer.elmo_vectorizer",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

@@ -1,14 +1,23 @@
 """What every sktransfer text vectorizer shares: sklearn tags, feature names, the fit/transform frame.
 
-Subclasses implement ``_load(texts)`` (called by ``fit``; sets the fitted attributes, including
-``n_features_out_``) and ``_embed(texts)`` (texts -> float32 array in input order).
+Subclasses implement
+- ``_load(texts)``: called by ``fit``; sets the fitted attributes, including ``n_features_out_``;
+- ``_encode(texts)``: texts -> one model input per text (token ids or tokens), cheap;
+- ``_embed_units(units)``: model inputs -> float32 array, in the given order (the model's work);
+- ``_output_settings()``: the parameters, besides the model input, that change a vector;
+- ``_frozen_model()``: the module whose weights produce the vectors;
+- ``_model_attribute``, ``_pack_model(model)`` and ``_unpack_model(packed)``: how the model is
+  pickled (see ``__getstate__``).
+The mixin runs them, with the feature cache (``cache`` parameter) between encode and embed.
 """
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._model_memo import weights_fingerprint
 from ._validation import check_texts
+from .cache import FeatureCache, namespace_digest, resolve_cache_location
 
 __all__ = ["TextVectorizerMixin"]
 
@@ -66,6 +75,44 @@ class TextVectorizerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         texts = self._validate_texts(X)
         self._load(texts)
         return np.ascontiguousarray(self._embed(texts), dtype=np.float32)
+
+    def _embed(self, texts):
+        units = self._encode(texts)
+        location = resolve_cache_location(self.cache)
+        if location is None:
+            return self._embed_units(units)
+        namespace = namespace_digest(
+            estimator=type(self).__name__,
+            weights=weights_fingerprint(self._frozen_model()),
+            dim=self.n_features_out_,
+            **self._output_settings(),
+        )
+        return FeatureCache(location, namespace, self.n_features_out_).fetch_or_compute(units, self._embed_units)
+
+    # -- pickling ---------------------------------------------------------------------------
+    # The model is pickled as plain data (its configuration and CPU tensors), never as a module
+    # object: library modules may carry unpicklable hooks, and CPU tensors let an estimator
+    # fitted on a GPU be loaded on a machine without one.
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        model = state.pop(self._model_attribute, None)
+        if model is not None:
+            state["_packed_model"] = self._pack_model(model)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        packed = state.pop("_packed_model", None)
+        super().__setstate__(state)
+        if packed is not None:
+            from ._device import resolve_device
+
+            try:
+                device = resolve_device(getattr(self, "device_", "cpu"))
+            except ValueError:  # fitted on a device this machine does not have
+                device = resolve_device("cpu")
+            self.device_ = device
+            setattr(self, self._model_attribute, self._unpack_model(packed).to(device).requires_grad_(False).eval())
 
     @property
     def _n_features_out(self):

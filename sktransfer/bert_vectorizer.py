@@ -5,6 +5,7 @@ import numpy as np
 from ._base import TextVectorizerMixin
 from ._batching import map_batches
 from ._device import resolve_device
+from ._model_memo import file_stamp, shared_model
 from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path
 from .pooling import pool
 
@@ -92,6 +93,10 @@ class BertVectorizer(TextVectorizerMixin):
         Arithmetic precision of the forward pass (autocast). "bfloat16" is about twice as fast on
         CPUs with AVX512-BF16/AMX at a cosine similarity of about 0.9999 to float32; outputs are
         always float32.
+    cache : str, path-like, joblib.Memory or None, default=None
+        A folder for the feature cache: each text's vector is computed once per model weights and
+        output setting, then read back in later calls, folds, grid points, processes and runs
+        (see :mod:`sktransfer.cache`). None disables it.
     verbose : bool, default=False
         Show a progress bar during ``transform``.
 
@@ -99,7 +104,8 @@ class BertVectorizer(TextVectorizerMixin):
     ----------
     tokenizer_ : transformers.PreTrainedTokenizerBase
     model_ : transformers.PreTrainedModel
-        The frozen encoder, in eval mode on ``device_``.
+        The frozen encoder, in eval mode on ``device_``. Vectorizers of one process that load the
+        same weights on the same device share one copy (it is never modified).
     device_ : torch.device
     n_features_out_ : int
         The hidden size of the encoder.
@@ -132,6 +138,7 @@ class BertVectorizer(TextVectorizerMixin):
         random_state=None,
         normalize=False,
         precision="float32",
+        cache=None,
         verbose=False,
     ):
         self.model_name_or_path = model_name_or_path
@@ -144,6 +151,7 @@ class BertVectorizer(TextVectorizerMixin):
         self.random_state = random_state
         self.normalize = normalize
         self.precision = precision
+        self.cache = cache
         self.verbose = verbose
 
     def _check_params(self):
@@ -161,12 +169,21 @@ class BertVectorizer(TextVectorizerMixin):
         self.device_ = resolve_device(self.device)
         self.model_path_ = resolve_model_path(self.model_name_or_path)
         self.tokenizer_ = load_tokenizer(self.model_path_)
-        model = load_encoder(self.model_path_, pretrained=self.pretrained, random_state=self.random_state)
-        self.model_ = model.to(self.device_).requires_grad_(False)
+
+        def load():
+            model = load_encoder(self.model_path_, pretrained=self.pretrained, random_state=self.random_state)
+            return model.to(self.device_).requires_grad_(False)
+
+        unseeded_random = not self.pretrained and self.random_state is None
+        key = None if unseeded_random else (
+            "bert", self.model_path_, file_stamp(self.model_path_), bool(self.pretrained),
+            None if self.pretrained else int(self.random_state), str(self.device_),
+        )
+        self.model_ = shared_model(key, load)
         check_layers(self.layers, self.model_.config.num_hidden_layers + 1)  # fail in fit, not transform
         self.n_features_out_ = int(self.model_.config.hidden_size)
 
-    def _tokenize(self, texts):
+    def _encode(self, texts):
         # No padding here: each batch is padded later to its own longest text.
         encoded = self.tokenizer_(
             texts,
@@ -178,12 +195,33 @@ class BertVectorizer(TextVectorizerMixin):
         )
         return encoded["input_ids"]
 
-    def _embed(self, texts):
-        import torch
-
+    def _output_settings(self):
         self._check_params()  # set_params after fit may have changed them
         layers = check_layers(self.layers, self.model_.config.num_hidden_layers + 1)
-        token_ids = self._tokenize(texts)
+        return {"pooling": self.pooling, "layers": layers, "normalize": bool(self.normalize), "precision": self.precision}
+
+    def _frozen_model(self):
+        return self.model_
+
+    _model_attribute = "model_"
+
+    @staticmethod
+    def _pack_model(model):
+        return {"config": model.config.to_dict(), "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+
+    @staticmethod
+    def _unpack_model(packed):
+        from transformers import AutoConfig, AutoModel
+
+        config = AutoConfig.for_model(**packed["config"])
+        model = AutoModel.from_config(config)
+        model.load_state_dict(packed["state_dict"])
+        return model
+
+    def _embed_units(self, token_ids):
+        import torch
+
+        layers = self._output_settings()["layers"]
         pad_id = self.tokenizer_.pad_token_id if self.tokenizer_.pad_token_id is not None else 0
         need_all_layers = layers != [-1]
 
@@ -203,7 +241,7 @@ class BertVectorizer(TextVectorizerMixin):
 
         return map_batches(
             embed_batch,
-            len(texts),
+            len(token_ids),
             [len(ids) for ids in token_ids],
             int(self.batch_size),
             verbose=self.verbose,

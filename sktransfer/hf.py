@@ -10,7 +10,6 @@ the local cache (or downloadable when online). The default id,
 """
 
 import contextlib
-import hashlib
 import importlib.util
 import os
 from pathlib import Path
@@ -22,7 +21,6 @@ __all__ = [
     "resolve_model_path",
     "load_tokenizer",
     "load_encoder",
-    "weights_fingerprint",
 ]
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -199,20 +197,3 @@ def load_encoder(path, *, pretrained=True, random_state=None):
                 torch.manual_seed(int(random_state))
             model = AutoModel.from_config(config)
     return model.eval()
-
-
-def weights_fingerprint(model):
-    """A hex digest of a module's parameters and buffers: equal weights give equal fingerprints.
-
-    Used to key cached features, so vectors computed with one set of weights are never served for
-    another.
-    """
-    import torch
-
-    digest = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(str(tuple(tensor.shape)).encode())
-        digest.update(str(tensor.dtype).encode())
-        digest.update(tensor.detach().cpu().contiguous().view(-1).view(dtype=torch.uint8).numpy().tobytes())
-    return digest.hexdigest()

@@ -2,7 +2,7 @@
 
 __all__ = ["POOLING_METHODS", "pool"]
 
-POOLING_METHODS = ("mean", "max", "cls")
+POOLING_METHODS = ("mean", "max", "mean_max", "cls")
 
 
 def pool(hidden, mask, method="mean"):
@@ -13,14 +13,15 @@ def pool(hidden, mask, method="mean"):
     hidden : Tensor of shape (batch, tokens, dim)
     mask : Tensor of shape (batch, tokens)
         1 (or True) for real tokens, 0 for padding.
-    method : {"mean", "max", "cls"}
+    method : {"mean", "max", "mean_max", "cls"}
         ``"mean"``: average of the real tokens; ``"max"``: element-wise maximum over the real
-        tokens; ``"cls"``: the first position (BERT's [CLS] token).
-        A row with no real tokens pools to zeros for ``"mean"`` and ``"max"``.
+        tokens; ``"mean_max"``: both, concatenated (a common sentence vector, twice as wide);
+        ``"cls"``: the first position (BERT's [CLS] token).
+        A row with no real tokens pools to zeros, whatever the method but "cls".
 
     Returns
     -------
-    Tensor of shape (batch, dim)
+    Tensor of shape (batch, dim), or (batch, 2 * dim) for "mean_max"
     """
     import torch
 
@@ -34,4 +35,6 @@ def pool(hidden, mask, method="mean"):
         filled = hidden.masked_fill(m == 0, torch.finfo(hidden.dtype).min)
         pooled = filled.max(dim=1).values
         return torch.where(m.sum(dim=1) > 0, pooled, torch.zeros_like(pooled))
+    if method == "mean_max":
+        return torch.cat([pool(hidden, mask, "mean"), pool(hidden, mask, "max")], dim=-1)
     raise ValueError(f"pooling must be one of {POOLING_METHODS}, got {method!r}.")

@@ -79,3 +79,12 @@ NEGATIVE = [
 def sentiment_texts():
     """16 short labelled sentences (8 positive, 8 negative), labels as strings."""
     return POSITIVE + NEGATIVE, ["pos"] * len(POSITIVE) + ["neg"] * len(NEGATIVE)
+
+
+ELMO_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "elmo"
+
+
+@pytest.fixture(scope="session")
+def elmo_files():
+    """(options.json, weights.hdf5) of AllenNLP's small test ELMo (see tests/fixtures/elmo/NOTICE)."""
+    return str(ELMO_FIXTURES / "options.json"), str(ELMO_FIXTURES / "lm_weights.hdf5")

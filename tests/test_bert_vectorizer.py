@@ -147,3 +147,13 @@ def test_bad_inputs(fitted):
         fitted.transform(["ok", None])
     with pytest.raises(ValueError, match="0 texts"):
         fitted.transform([])
+
+
+def test_pickles_after_using_hidden_states(tiny_bert):
+    import pickle
+
+    vec = BertVectorizer(tiny_bert, layers=[0, 2]).fit(TEXTS)
+    expected = vec.transform(TEXTS)  # transformers may install forward hooks on the model here
+    loaded = pickle.loads(pickle.dumps(vec))
+    np.testing.assert_array_equal(loaded.transform(TEXTS), expected)
+    assert loaded.model_ is not vec.model_ and not loaded.model_.training

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from sktransfer.exceptions import ModelResolutionError
-from sktransfer.hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path, weights_fingerprint
+from sktransfer._model_memo import weights_fingerprint
+from sktransfer.hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path
 
 
 def test_local_directory_resolves_to_itself(tiny_bert):

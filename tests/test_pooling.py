@@ -23,13 +23,17 @@ def test_cls_is_first_position(batch):
     torch.testing.assert_close(pool(*batch, "cls"), torch.tensor([[1.0, 2.0], [5.0, 6.0]]))
 
 
-@pytest.mark.parametrize("method", ["mean", "max"])
+@pytest.mark.parametrize("method", ["mean", "max", "mean_max"])
 def test_all_padding_row_pools_to_zero(method):
     hidden = torch.randn(1, 3, 4)
     out = pool(hidden, torch.zeros(1, 3), method)
-    assert torch.equal(out, torch.zeros(1, 4))
+    assert not out.any() and out.shape[0] == 1
 
 
 def test_unknown_method():
     with pytest.raises(ValueError, match="pooling must be one of"):
         pool(torch.zeros(1, 1, 1), torch.ones(1, 1), "median")
+
+
+def test_mean_max_concatenates(batch):
+    torch.testing.assert_close(pool(*batch, "mean_max"), torch.tensor([[2.0, -1.0, 3.0, 2.0], [5.0, 6.0, 5.0, 6.0]]))

@@ -14,19 +14,20 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.utils import estimator_checks as checks
 
-from sktransfer import BertFineTuneClassifier, BertVectorizer
+from sktransfer import BertFineTuneClassifier, BertVectorizer, ELMoVectorizer
 
 
-def make_estimators(tiny_bert):
+def make_estimators(tiny_bert, elmo_files):
     return [
         BertVectorizer(tiny_bert, batch_size=4),
         BertFineTuneClassifier(tiny_bert, lr=5e-3, max_epochs=2, batch_size=8, random_state=0),
+        ELMoVectorizer(*elmo_files, batch_size=4),
     ]
 
 
-@pytest.fixture(params=["BertVectorizer", "BertFineTuneClassifier"])
-def estimator(request, tiny_bert):
-    return {type(e).__name__: e for e in make_estimators(tiny_bert)}[request.param]
+@pytest.fixture(params=["BertVectorizer", "BertFineTuneClassifier", "ELMoVectorizer"])
+def estimator(request, tiny_bert, elmo_files):
+    return {type(e).__name__: e for e in make_estimators(tiny_bert, elmo_files)}[request.param]
 
 
 def fit(est, X, y):
@@ -146,3 +147,14 @@ def test_grid_search_over_strategies(tiny_bert, sentiment_texts, n_jobs):
     assert len(search.cv_results_["params"]) == 4
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
     assert search.predict(X).shape == (len(X),)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_elmo_pipeline_cross_val_and_grid_search_over_the_layer_mix(elmo_files, sentiment_texts, n_jobs):
+    X, y = sentiment_texts
+    pipe = Pipeline([("elmo", ELMoVectorizer(*elmo_files)), ("clf", LogisticRegression())])
+    assert cross_val_score(pipe, X, y, cv=2, n_jobs=n_jobs).shape == (2,)
+    grid = {"elmo__layers": ["average", [0.0, 0.5, 0.5], 2], "elmo__pooling": ["mean", "mean_max"], "clf__C": [1.0]}
+    search = GridSearchCV(pipe, grid, cv=2, n_jobs=n_jobs, error_score="raise").fit(X, y)
+    assert len(search.cv_results_["params"]) == 6
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))

@@ -1,0 +1,289 @@
+"""ELMoVectorizer: frozen ELMo features (Peters et al., 2018) as a sklearn transformer."""
+
+import numbers
+import warnings
+
+import numpy as np
+
+from ._base import TextVectorizerMixin
+from ._batching import map_batches
+from ._device import resolve_device
+from ._model_memo import file_stamp, shared_model
+from ._validation import check_texts, check_token_lists
+from .exceptions import EmptyTextWarning
+from .pooling import pool
+from .tokenize import word_tokenize
+
+__all__ = ["ELMoVectorizer"]
+
+_POOLINGS = ("mean", "max", "mean_max")
+
+# Texts handed to the biLM per call: enough for its per-call de-duplication of words to pay off,
+# few enough for the progress bar to move.
+_TEXTS_PER_CALL_FACTOR = 8
+
+
+def _is_pretokenized(X):
+    """Pre-tokenized input is a collection whose first row is a list/tuple/array of tokens."""
+    if isinstance(X, (str, bytes)) or X is None or hasattr(X, "columns"):
+        return False
+    try:
+        first = X[0] if not hasattr(X, "iloc") else X.iloc[0]
+    except (TypeError, IndexError, KeyError):
+        return False
+    return isinstance(first, (list, tuple)) or (isinstance(first, np.ndarray) and first.ndim == 1)
+
+
+def layer_mix(layers, n_layers, gamma=1.0):
+    """Turn the ``layers`` parameter into ELMo's scalar mix: (weights of shape (n_layers,), gamma).
+
+    Returns ``None`` for ``"all"`` (the layers are concatenated, not mixed).
+    """
+    if isinstance(layers, str):
+        if layers == "all":
+            return None
+        if layers == "average":
+            return np.full(n_layers, 1.0 / n_layers), float(gamma)
+        raise ValueError(f"layers must be 'average', 'all', a layer index or {n_layers} mix weights; got {layers!r}.")
+    if isinstance(layers, numbers.Integral) and not isinstance(layers, bool):
+        if not -n_layers <= layers < n_layers:
+            raise ValueError(f"layers={layers} is out of range: this ELMo has {n_layers} layers (0 is the character CNN).")
+        weights = np.zeros(n_layers)
+        weights[layers] = 1.0
+        return weights, float(gamma)
+    try:
+        weights = np.asarray(layers, dtype=np.float64)
+    except (TypeError, ValueError):
+        weights = None
+    if weights is None or weights.shape != (n_layers,) or not np.isfinite(weights).all():
+        raise ValueError(f"layers must be 'average', 'all', a layer index or {n_layers} finite mix weights; got {layers!r}.")
+    return weights, float(gamma)
+
+
+class ELMoVectorizer(TextVectorizerMixin):
+    """Frozen ELMo features: contextual word vectors of a biLM, mixed over layers and pooled per text.
+
+    ``fit`` loads the biLM; ``transform`` tokenizes the texts, runs the biLM on length-sorted
+    batches (the character CNN once per distinct word of a batch, the LSTM from a zero state for
+    every text, so a text's vector never depends on its neighbours) and returns one float32 vector
+    per text, in input order.
+
+    Parameters
+    ----------
+    options_file, weight_file : str or path-like, default=None
+        ELMo's ``options.json`` and ``weights.hdf5`` (bilm-tf / AllenNLP layout).
+    preset : {"small", "medium", "original", "original-5.5b"} or None, default=None
+        A published AllenNLP ELMo, downloaded once into a cache folder (``SKTRANSFER_ELMO_CACHE``)
+        and reused. Used when ``options_file``/``weight_file`` are not given.
+    layers : "average", "all", int or sequence of float, default="average"
+        How the biLM layers (0: character CNN, 1..L: LSTM layers) become one vector per word, as in
+        ELMo(t) = gamma * sum_k s_k h_{t,k}: ``"average"`` (s_k = 1/(L+1)), one layer index, or the
+        weights s_k themselves (tunable by GridSearchCV); ``"all"`` concatenates the layers.
+    gamma : float, default=1.0
+        The scale of the mix (ignored for ``"all"``).
+    pooling : {"mean", "max", "mean_max"}, default="mean"
+        How word vectors become a text vector; ``"mean_max"`` concatenates mean and max.
+    tokenizer : callable or None, default=None
+        str -> list of str. None uses a regex word tokenizer that splits punctuation and English
+        clitics (n't, 's, ...). Pre-tokenized input (a list of token lists) bypasses it.
+    max_tokens : int or None, default=512
+        Texts are cut to their first ``max_tokens`` tokens; None keeps every token.
+    batch_size : int, default=64
+        Texts per LSTM batch.
+    device : str or torch.device, default="auto"
+    pretrained : bool, default=True
+        False builds the architecture of ``options_file`` (or the preset) with random weights
+        seeded by ``random_state``: the baseline that measures what pretraining buys.
+    random_state : int or None, default=None
+    cache : str, path-like, joblib.Memory or None, default=None
+        A folder for the feature cache (see :mod:`sktransfer.cache`): each text's vector is
+        computed once per weights and output setting. None disables it.
+    verbose : bool, default=False
+        Show a progress bar during ``transform``.
+
+    Attributes
+    ----------
+    bilm_ : sktransfer.elmo.ElmoBiLm
+        The frozen, stateless biLM (shared by the vectorizers of one process that load the same
+        weights on the same device).
+    device_ : torch.device
+    n_features_out_ : int
+
+    Notes
+    -----
+    An empty or whitespace-only text (no tokens) gets a zero vector and one
+    :class:`~sktransfer.exceptions.EmptyTextWarning` per call; its row is kept.
+    """
+
+    def __init__(
+        self,
+        options_file=None,
+        weight_file=None,
+        *,
+        preset=None,
+        layers="average",
+        gamma=1.0,
+        pooling="mean",
+        tokenizer=None,
+        max_tokens=512,
+        batch_size=64,
+        device="auto",
+        pretrained=True,
+        random_state=None,
+        cache=None,
+        verbose=False,
+    ):
+        self.options_file = options_file
+        self.weight_file = weight_file
+        self.preset = preset
+        self.layers = layers
+        self.gamma = gamma
+        self.pooling = pooling
+        self.tokenizer = tokenizer
+        self.max_tokens = max_tokens
+        self.batch_size = batch_size
+        self.device = device
+        self.pretrained = pretrained
+        self.random_state = random_state
+        self.cache = cache
+        self.verbose = verbose
+
+    # -- input --------------------------------------------------------------------------------
+    def _validate_texts(self, X):
+        if _is_pretokenized(X):
+            return check_token_lists(X, estimator=self)
+        return check_texts(X, estimator=self)
+
+    def _tokens(self, texts):
+        """Token lists, cut to ``max_tokens``; pre-tokenized rows pass through."""
+        tokenize = word_tokenize if self.tokenizer is None else self.tokenizer
+        rows = []
+        for i, text in enumerate(texts):
+            tokens = text if isinstance(text, list) else tokenize(text)
+            if isinstance(tokens, str) or not all(isinstance(t, str) for t in tokens):
+                raise TypeError(f"tokenizer must return a list of str; for text [{i}] it returned {tokens!r:.80}.")
+            rows.append(list(tokens) if self.max_tokens is None else list(tokens[: self.max_tokens]))
+        return rows
+
+    # -- fit ------------------------------------------------------------------------------------
+    def _check_params(self):
+        if self.pooling not in _POOLINGS:
+            raise ValueError(f"pooling must be one of {_POOLINGS}, got {self.pooling!r}.")
+        if self.max_tokens is not None and (
+            not isinstance(self.max_tokens, numbers.Integral) or isinstance(self.max_tokens, bool) or self.max_tokens < 1
+        ):
+            raise ValueError(f"max_tokens must be a positive int or None, got {self.max_tokens!r}.")
+        if not isinstance(self.batch_size, numbers.Integral) or isinstance(self.batch_size, bool) or self.batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {self.batch_size!r}.")
+        if self.tokenizer is not None and not callable(self.tokenizer):
+            raise TypeError(f"tokenizer must be None or a callable str -> list of str, got {self.tokenizer!r}.")
+        if not isinstance(self.gamma, numbers.Real):
+            raise ValueError(f"gamma must be a number, got {self.gamma!r}.")
+
+    def _model_files(self):
+        """(options, weights) paths from the parameters; weights may be None with pretrained=False."""
+        from .elmo import fetch_preset
+
+        if self.options_file is not None:
+            options_path, weights_path = self.options_file, self.weight_file
+            if weights_path is None and self.pretrained:
+                raise ValueError(
+                    f"ELMoVectorizer got options_file={options_path!r} but no weight_file; pass the matching "
+                    "weights.hdf5, or pretrained=False for random weights of that architecture."
+                )
+        elif self.weight_file is not None:
+            raise ValueError(f"ELMoVectorizer got weight_file={self.weight_file!r} but no options_file; pass both.")
+        elif self.preset is not None:
+            options_path, weights_path = fetch_preset(self.preset)
+        else:
+            raise ValueError(
+                "ELMoVectorizer needs a model: pass options_file= and weight_file= (an options.json and "
+                "weights.hdf5 in the bilm-tf/AllenNLP layout) or preset='small' (or 'medium', 'original', "
+                "'original-5.5b') to download a published ELMo."
+            )
+        return options_path, weights_path
+
+    def _load(self, texts):
+        self._check_params()
+        from .elmo import ElmoBiLm
+
+        self.device_ = resolve_device(self.device)
+        options_path, weights_path = self._model_files()
+
+        def load():
+            if not self.pretrained:
+                bilm = ElmoBiLm.from_options(options_path, random_state=self.random_state)
+            else:
+                bilm = ElmoBiLm.from_files(options_path, weights_path)
+            return bilm.to(self.device_).requires_grad_(False).eval()
+
+        unseeded_random = not self.pretrained and self.random_state is None
+        key = None if unseeded_random else (
+            "elmo", file_stamp(options_path), None if not self.pretrained else file_stamp(weights_path),
+            None if self.pretrained else int(self.random_state), str(self.device_),
+        )
+        self.bilm_ = shared_model(key, load)
+        n_layers = self.bilm_.num_layers
+        mix = layer_mix(self.layers, n_layers, self.gamma)  # fail in fit, not transform
+        per_word = self.bilm_.output_dim * (n_layers if mix is None else 1)
+        self.n_features_out_ = per_word * (2 if self.pooling == "mean_max" else 1)
+
+    # -- transform -------------------------------------------------------------------------------
+    def _output_settings(self):
+        self._check_params()  # set_params after fit may have changed them
+        mix = layer_mix(self.layers, self.bilm_.num_layers, self.gamma)
+        return {"mix": None if mix is None else (mix[0] * mix[1]).tolist(), "pooling": self.pooling}
+
+    def _frozen_model(self):
+        return self.bilm_
+
+    _model_attribute = "bilm_"
+
+    @staticmethod
+    def _pack_model(bilm):
+        return {"options": bilm.options, "state_dict": {k: v.detach().cpu() for k, v in bilm.state_dict().items()}}
+
+    @staticmethod
+    def _unpack_model(packed):
+        from .elmo import ElmoBiLm
+
+        bilm = ElmoBiLm(packed["options"])
+        bilm.load_state_dict(packed["state_dict"])
+        return bilm
+
+    def _encode(self, texts):
+        token_lists = self._tokens(texts)
+        n_empty = sum(1 for tokens in token_lists if not tokens)
+        if n_empty:
+            warnings.warn(
+                f"{n_empty} of {len(texts)} texts have no tokens (empty or whitespace-only); "
+                "they get zero vectors.",
+                EmptyTextWarning,
+                stacklevel=4,
+            )
+        return token_lists
+
+    def _embed_units(self, token_lists):
+        import torch
+
+        mix = self._output_settings()["mix"]
+        if mix is not None:
+            weights = torch.as_tensor(mix, dtype=torch.float32).view(-1, 1, 1)
+
+        def embed_chunk(positions):
+            activations = self.bilm_.embed_tokens([token_lists[i] for i in positions], batch_size=int(self.batch_size))
+            rows = []
+            for layers in activations:  # (n_layers, n_tokens, dim) per text
+                words = (layers * weights).sum(dim=0) if mix is not None else torch.cat(list(layers), dim=-1)
+                mask = torch.ones(1, words.shape[0])
+                rows.append(pool(words.unsqueeze(0), mask, self.pooling)[0] if words.shape[0] else torch.zeros(self.n_features_out_))
+            return torch.stack(rows).numpy()
+
+        return map_batches(
+            embed_chunk,
+            len(token_lists),
+            [len(tokens) for tokens in token_lists],
+            int(self.batch_size) * _TEXTS_PER_CALL_FACTOR,
+            verbose=self.verbose,
+            desc=type(self).__name__,
+        )
