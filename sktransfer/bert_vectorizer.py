@@ -6,13 +6,11 @@ from ._base import TextVectorizerMixin
 from ._batching import map_batches
 from ._device import resolve_device
 from ._model_memo import file_stamp, shared_model
+from ._torch_utils import PRECISIONS, autocast_context, pad_batch
 from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path
 from .pooling import pool
 
 __all__ = ["BertVectorizer"]
-
-_PRECISIONS = {"float32": None, "bfloat16": "bfloat16", "float16": "float16"}
-
 
 def check_layers(layers, n_hidden_states):
     """Validate ``layers`` against a model with ``n_hidden_states`` hidden states (embeddings included).
@@ -30,32 +28,6 @@ def check_layers(layers, n_hidden_states):
             f"(index 0 is the embedding output, -1 the last layer)."
         )
     return chosen
-
-
-def pad_batch(token_ids, pad_id):
-    """Pad a list of token-id lists to the longest one; returns (input_ids, attention_mask) LongTensors."""
-    import torch
-
-    width = max(len(ids) for ids in token_ids)
-    input_ids = torch.full((len(token_ids), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(token_ids), width), dtype=torch.long)
-    for row, ids in enumerate(token_ids):
-        input_ids[row, : len(ids)] = torch.as_tensor(ids, dtype=torch.long)
-        mask[row, : len(ids)] = 1
-    return input_ids, mask
-
-
-def autocast_context(device, precision):
-    """The autocast context for ``precision`` ("float32" means none)."""
-    import contextlib
-
-    import torch
-
-    if precision not in _PRECISIONS:
-        raise ValueError(f"precision must be one of {sorted(_PRECISIONS)}, got {precision!r}.")
-    if _PRECISIONS[precision] is None:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=getattr(torch, _PRECISIONS[precision]))
 
 
 class BertVectorizer(TextVectorizerMixin):
@@ -161,8 +133,8 @@ class BertVectorizer(TextVectorizerMixin):
             raise ValueError(f"max_length must be an int >= 2, got {self.max_length!r}.")
         if not isinstance(self.batch_size, (int, np.integer)) or isinstance(self.batch_size, bool) or self.batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {self.batch_size!r}.")
-        if self.precision not in _PRECISIONS:
-            raise ValueError(f"precision must be one of {sorted(_PRECISIONS)}, got {self.precision!r}.")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}.")
 
     def _load(self, texts):
         self._check_params()

@@ -1,6 +1,7 @@
 """PyTorch modules that put a task head on a pretrained encoder (model-level code, no sklearn)."""
 
-import torch
+import contextlib
+
 from torch import nn
 
 from .pooling import pool
@@ -21,18 +22,24 @@ class SequenceClassifier(nn.Module):
     pooling : {"mean", "max", "cls"}
         Mean pooling suits sentence-embedding models such as all-MiniLM-L6-v2, which were trained
         with it; "cls" is BERT's original choice.
+    autocast : callable or None
+        Returns the context manager the forward pass runs in (mixed precision); None: none.
+        The logits are always float32.
     """
 
-    def __init__(self, encoder, n_classes, *, dropout=0.1, pooling="mean"):
+    def __init__(self, encoder, n_classes, *, dropout=0.1, pooling="mean", autocast=None):
         super().__init__()
         self.encoder = encoder
         self.pooling = pooling
+        self.autocast = autocast
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(encoder.config.hidden_size, n_classes)
 
     def forward(self, input_ids, attention_mask):
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return self.head(self.dropout(pool(hidden, attention_mask, self.pooling)))
+        with self.autocast() if self.autocast is not None else contextlib.nullcontext():
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            logits = self.head(self.dropout(pool(hidden, attention_mask, self.pooling)))
+        return logits.float()
 
 
 def _encoder_layers(encoder):

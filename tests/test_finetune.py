@@ -138,6 +138,7 @@ def test_bad_labels(tiny_bert, sentiment_texts, y, error, match):
         ({"train_layers": "top"}, "train_layers"),
         ({"train_layers": 9}, r"train_layers must be 'all' or an int in \[0, 2\]"),
         ({"pooling": "sum"}, "pooling"),
+        ({"precision": "int8"}, "precision"),
     ],
 )
 def test_bad_params(tiny_bert, sentiment_texts, params, match):
@@ -161,3 +162,28 @@ def test_user_callbacks_run(tiny_bert, sentiment_texts):
     counter = CountEpochs()
     clf = make_clf(tiny_bert, max_epochs=3, callbacks=[counter]).fit(X, y)
     assert dict(clf.net_.callbacks_)["CountEpochs"].epochs == 3
+
+
+def test_length_bucket_batches_cover_every_text_once_and_are_seeded():
+    from sktransfer.finetune import LengthBucketBatchSampler
+
+    lengths = np.random.RandomState(0).randint(1, 300, size=103)
+    sampler = LengthBucketBatchSampler(lengths, batch_size=8, pool_batches=4)
+    torch.manual_seed(0)
+    batches = list(sampler)
+    assert len(batches) == len(sampler)
+    assert sorted(i for b in batches for i in b) == list(range(103))
+    # Within a pool the batches are sorted by length, so a batch's spread is smaller than random.
+    spread = np.mean([np.ptp(lengths[b]) for b in batches if len(b) > 1])
+    assert spread < 0.5 * np.ptp(lengths)
+    torch.manual_seed(0)
+    assert list(sampler) == batches
+    assert list(sampler) != batches  # a new order every epoch
+
+
+def test_bfloat16_fine_tuning(tiny_bert, sentiment_texts):
+    X, y = sentiment_texts
+    clf = make_clf(tiny_bert, precision="bfloat16", max_epochs=30, warmup_ratio=0.0).fit(X, y)
+    assert clf.score(X, y) == 1.0
+    proba = clf.predict_proba(X)
+    assert proba.dtype == np.float32 and np.allclose(proba.sum(1), 1.0, atol=1e-5)
