@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up (or refresh) the environment, then run the main job. Extra arguments go to the job.
+# Set up (or refresh) the environment, then run the main job: `sktransfer compare --quick` on IMDB.
+# Extra arguments go to `sktransfer compare` (e.g. --out DIR, --cache DIR).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
-exec "$PY" examples/imdb_quickstart.py "$@"
+exec "$PY" -m sktransfer compare imdb --quick "$@"

@@ -1,0 +1,347 @@
+"""The ``sktransfer`` command line: ``sktransfer compare`` (and later subcommands).
+
+Run ``sktransfer --help`` or ``python -m sktransfer --help``. Nothing in the package imports this
+module; it is the entry point named in ``pyproject.toml``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+__all__ = ["build_parser", "main"]
+
+#: Settings of ``compare --quick``: finishes in about 5 minutes on 2 CPU cores with IMDB.
+QUICK = {"train_sizes": [100, 300], "seeds": [0], "n_test": 500, "max_length": 128, "epochs": 3}
+#: Settings without ``--quick``.
+FULL = {"train_sizes": [100, 500, 2000], "seeds": [0, 1, 2], "n_test": 2000, "max_length": 256, "epochs": 3}
+
+_DESCRIPTION = """\
+Transfer learning on text as scikit-learn estimators.
+
+Subcommands:
+  compare   learning curves of transfer strategies (TF-IDF, frozen ELMo/BERT features,
+            BERT fine-tuning, each against its random-weight twin) on IMDB or your own data
+"""
+
+_EPILOG = """\
+examples:
+  sktransfer compare --quick                 # IMDB, all default strategies, a few minutes on a CPU
+  sktransfer compare reviews.csv --text-column review --label-column sentiment
+  sktransfer compare --help                  # every option of compare
+
+Run `sktransfer <subcommand> --help` for the options of a subcommand.
+"""
+
+
+def _compare_description():
+    from .compare import DEFAULT_STRATEGY_NAMES, STRATEGY_DESCRIPTIONS
+
+    lines = "\n".join(f"  {name:<22} {STRATEGY_DESCRIPTIONS[name]}" for name in DEFAULT_STRATEGY_NAMES)
+    return f"""\
+Compare transfer-learning strategies on learning curves.
+
+Every strategy is fitted on stratified subsamples of the training set (one per training size
+and seed, the same subsample for every strategy) and scored on a fixed test set. The table of
+test accuracy (mean ± std over seeds) is printed and written, with the raw results and a plot,
+to --out: results.json (every run, settings, versions, machine), results.md (tables) and
+learning_curve.png (accuracy against labelled examples, log scale).
+
+strategies (--strategies; default: all that can run):
+{lines}
+
+The ELMo strategies need an ELMo model: pass --elmo-options and --elmo-weights; without them
+they are skipped with a note unless ELMoVectorizer() has a default model. The BERT strategies
+use all-MiniLM-L6-v2 (offline with the sktransfer[minilm] extra) unless --bert-model is given.
+"""
+
+
+_COMPARE_EPILOG = f"""\
+--quick sets --train-sizes {' '.join(map(str, QUICK['train_sizes']))} --seeds {' '.join(map(str, QUICK['seeds']))} \
+--n-test {QUICK['n_test']} --max-length {QUICK['max_length']} --epochs {QUICK['epochs']} (each can still be
+overridden); without it: --train-sizes {' '.join(map(str, FULL['train_sizes']))} --seeds \
+{' '.join(map(str, FULL['seeds']))} --n-test {FULL['n_test']} --max-length {FULL['max_length']} --epochs {FULL['epochs']}.
+
+examples:
+  sktransfer compare --quick
+  sktransfer compare imdb --train-sizes 100 1000 --seeds 0 1 --out results/imdb
+  sktransfer compare imdb --strategies tfidf-lr bert-lr bert-finetune --cache ~/.cache/sktransfer
+  sktransfer compare reviews.csv --text-column review --label-column sentiment \\
+      --test-size 0.3 --train-sizes 50 200
+  sktransfer compare imdb --elmo-options options.json --elmo-weights weights.hdf5
+
+The IMDB archive (aclImdb_v1.tar.gz) is read from --data-home, else $SKTRANSFER_DATA, else
+~/sktransfer_data, and downloaded there if missing.
+"""
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer seed, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer seed, got {value}")
+    return value
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction strictly between 0 and 1, got {value}")
+    return value
+
+
+def _add_compare(subparsers):
+    p = subparsers.add_parser(
+        "compare",
+        help="learning curves of transfer strategies on IMDB or your own labelled texts",
+        description=_compare_description(),
+        epilog=_COMPARE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    data = p.add_argument_group("data")
+    data.add_argument(
+        "dataset", nargs="?", default="imdb",
+        help="'imdb' (default), or a .csv, .tsv or .jsonl file of labelled texts",
+    )
+    data.add_argument("--text-column", default="text", help="column/field of the texts in a file (default: text)")
+    data.add_argument("--label-column", default="label", help="column/field of the labels in a file (default: label)")
+    data.add_argument(
+        "--test-size", type=_fraction, default=0.25,
+        help="fraction of a file held out (stratified) as the test set (default: 0.25); not used for imdb",
+    )
+    data.add_argument(
+        "--n-test", type=_positive_int, default=None,
+        help=f"test texts: a balanced sample of IMDB's test set, or at most this many of a file's held-out "
+             f"texts (default: {FULL['n_test']}; --quick: {QUICK['n_test']})",
+    )
+    data.add_argument("--data-home", default=None, help="folder holding aclImdb_v1.tar.gz (default: $SKTRANSFER_DATA)")
+
+    runs = p.add_argument_group("runs")
+    runs.add_argument("--quick", action="store_true", help="small settings that finish in minutes on a CPU (see below)")
+    runs.add_argument(
+        "--strategies", nargs="+", metavar="NAME", default=None,
+        help="strategies to run, space- or comma-separated (default: all that can run; listed above)",
+    )
+    runs.add_argument("--train-sizes", nargs="+", type=_positive_int, metavar="N", default=None,
+                      help="numbers of labelled training texts (default: 100 500 2000)")
+    runs.add_argument("--seeds", nargs="+", type=_seed, metavar="SEED", default=None,
+                      help="one run per seed: it draws the subsample and seeds the models (default: 0 1 2)")
+    runs.add_argument("--out", default="results", help="output folder (default: results/)")
+    runs.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    models = p.add_argument_group("models")
+    models.add_argument("--max-length", type=_positive_int, default=None,
+                        help="tokens kept per text (BERT word pieces, ELMo words) (default: 256; --quick: 128)")
+    models.add_argument("--epochs", type=_positive_int, default=None, help="fine-tuning epochs (default: 3)")
+    models.add_argument("--lr", type=float, default=1e-4, help="fine-tuning learning rate (default: 1e-4)")
+    models.add_argument("--bert-model", default=None, metavar="NAME_OR_DIR",
+                        help="BERT model of the bert-* strategies: a local directory or hub id (default: all-MiniLM-L6-v2)")
+    models.add_argument("--elmo-options", default=None, metavar="FILE", help="ELMo options.json for the elmo-* strategies")
+    models.add_argument("--elmo-weights", default=None, metavar="FILE", help="ELMo weights.hdf5 for the elmo-* strategies")
+    models.add_argument("--cache", default=None, metavar="DIR",
+                        help="feature cache folder for the frozen-feature strategies (vectorizers that support it)")
+    p.set_defaults(handler=_run_compare, subparser=p)
+    return p
+
+
+def build_parser():
+    """The ``sktransfer`` argument parser, with one subparser per subcommand.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+    """
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="sktransfer",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="<subcommand>", title="subcommands")
+    subparsers.required = True
+    _add_compare(subparsers)
+    return parser
+
+
+# --------------------------------------------------------------------------------------------
+# compare
+# --------------------------------------------------------------------------------------------
+
+
+def _strategy_names(values, parser):
+    from .compare import DEFAULT_STRATEGY_NAMES
+
+    if values is None:
+        return None
+    names = [n.strip() for v in values for n in v.split(",") if n.strip()]
+    unknown = [n for n in names if n not in DEFAULT_STRATEGY_NAMES]
+    if unknown or not names:
+        parser.error(
+            f"unknown strategy {', '.join(map(repr, unknown)) or '(none given)'} in --strategies; "
+            f"choose from: {', '.join(DEFAULT_STRATEGY_NAMES)}"
+        )
+    return names
+
+
+def _load_data(args, n_test, parser):
+    """(X_train, y_train, X_test, y_test, description) of the dataset argument."""
+    import numpy as np
+
+    if args.dataset.lower() == "imdb":
+        from .datasets import fetch_imdb
+
+        try:
+            X_train, y_train = fetch_imdb("train", data_home=args.data_home, return_X_y=True)
+            X_test, y_test = fetch_imdb("test", data_home=args.data_home, n_samples=n_test, random_state=0, return_X_y=True)
+        except (OSError, ValueError) as exc:
+            parser.error(f"could not load IMDB: {exc}")
+        return X_train, y_train, X_test, y_test, {"dataset": "imdb", "n_train_pool": len(y_train)}
+
+    from sklearn.model_selection import train_test_split
+
+    from .datasets import load_text_dataset
+
+    path = Path(args.dataset)
+    if not path.exists():
+        parser.error(f"dataset {args.dataset!r} is neither 'imdb' nor an existing file; pass imdb or a .csv/.tsv/.jsonl path")
+    try:
+        X, y = load_text_dataset(path, args.text_column, args.label_column, return_X_y=True)
+    except (OSError, ValueError) as exc:
+        parser.error(str(exc))
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) < 2:
+        parser.error(f"{path} has a single label {classes.tolist()} in column {args.label_column!r}; a classifier needs two or more")
+    try:
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=args.test_size, stratify=y, random_state=0
+        )
+    except ValueError as exc:
+        parser.error(
+            f"cannot hold out --test-size {args.test_size} of {path} ({len(y)} texts, label counts "
+            f"{dict(zip(classes.tolist(), counts.tolist()))}) stratified by label: {exc}"
+        )
+    if n_test is not None and n_test < len(y_test):
+        X_test, _, y_test, _ = train_test_split(X_test, y_test, train_size=n_test, stratify=y_test, random_state=0)
+    info = {"dataset": str(path), "text_column": args.text_column, "label_column": args.label_column,
+            "test_size": args.test_size, "n_train_pool": len(y_train)}
+    return list(X_train), np.asarray(y_train), list(X_test), np.asarray(y_test), info
+
+
+def _run_compare(args, parser):
+    from .compare import compare, default_strategies, format_table, write_results
+
+    preset = QUICK if args.quick else FULL
+    train_sizes = args.train_sizes or preset["train_sizes"]
+    seeds = args.seeds or preset["seeds"]
+    n_test = args.n_test or preset["n_test"]
+    max_length = args.max_length or preset["max_length"]
+    epochs = args.epochs or preset["epochs"]
+    names = _strategy_names(args.strategies, parser)
+    if (args.elmo_options is None) != (args.elmo_weights is None):
+        parser.error("pass both --elmo-options and --elmo-weights (an options.json and its weights.hdf5), or neither")
+    elmo_files = (args.elmo_options, args.elmo_weights) if args.elmo_options else None
+
+    X_train, y_train, X_test, y_test, info = _load_data(args, n_test, parser)
+    too_large = [n for n in train_sizes if n > len(y_train)]
+    if too_large:
+        parser.error(
+            f"--train-sizes {' '.join(map(str, too_large))} exceed the {len(y_train)} training texts of "
+            f"{info['dataset']}; pass sizes of at most {len(y_train)}"
+        )
+
+    from .compare import draw_subsample
+
+    for n in train_sizes:  # fail now, not after hours of fitting
+        for seed in seeds:
+            try:
+                draw_subsample(y_train, n, seed)
+            except ValueError as exc:
+                parser.error(f"--train-sizes {n}: {exc}")
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        try:
+            strategies = default_strategies(
+                quick=args.quick, names=names, bert_model=args.bert_model, elmo_files=elmo_files,
+                max_length=max_length, epochs=epochs, lr=args.lr, cache=args.cache,
+            )
+        except ValueError as exc:
+            parser.error(str(exc))
+    notes = [str(w.message) for w in caught]
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+
+    print(
+        f"{info['dataset']}: {len(y_train)} training texts to draw from, {len(y_test)} test texts; "
+        f"strategies: {', '.join(strategies)}; train sizes {train_sizes}; seeds {seeds}",
+        file=sys.stderr,
+    )
+    start = time.perf_counter()
+    results = compare(X_train, y_train, X_test, y_test, strategies, train_sizes, seeds,
+                      progress=not args.no_progress)
+    elapsed = time.perf_counter() - start
+
+    metadata = dict(info, max_length=max_length, epochs=epochs, lr=args.lr, quick=args.quick,
+                    bert_model=args.bert_model or "default", elmo_files=elmo_files, notes=notes,
+                    wall_seconds=round(elapsed, 1), command="sktransfer " + " ".join(args.argv))
+    paths = write_results(results, args.out, metadata=metadata)
+    print()
+    print(f"Test accuracy on {info['dataset']} ({len(y_test)} texts), mean ± std over seeds {seeds}:")
+    print()
+    print(format_table(results, "accuracy"))
+    print()
+    for note in notes:
+        print(f"note: {note}")
+    print(f"Finished in {elapsed:.0f} s. Results: {paths['json']}, table: {paths['markdown']}, "
+          f"learning curve: {paths['plot']}")
+    return 0
+
+
+def main(argv=None):
+    """Run the ``sktransfer`` command line.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        The arguments after the program name; None reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    status : int
+        0 on success. Usage errors exit with status 2 and a message (argparse's convention).
+    """
+    from .exceptions import MissingDependencyError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.argv = argv
+    try:
+        return args.handler(args, args.subparser)
+    except MissingDependencyError as exc:
+        args.subparser.error(str(exc))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""Tests of the command line: ``sktransfer compare`` end to end on a small CSV, help texts, errors."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("pandas")
+pytest.importorskip("matplotlib")
+
+from sktransfer.cli import main  # noqa: E402
+from sktransfer.compare import DEFAULT_STRATEGY_NAMES  # noqa: E402
+
+from .test_compare import synthetic_texts  # noqa: E402
+
+
+@pytest.fixture
+def reviews_csv(tmp_path):
+    """A CSV of 48 balanced synthetic reviews with columns id, review, sentiment."""
+    texts, labels = synthetic_texts(48, seed=3)
+    path = tmp_path / "reviews.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "review", "sentiment"])
+        for i, (text, label) in enumerate(zip(texts, labels)):
+            writer.writerow([i, text, label])
+    return path
+
+
+def run_cli(*args):
+    return main(["compare", *map(str, args)])
+
+
+def test_compare_end_to_end_on_a_csv(reviews_csv, tiny_bert, tmp_path, capsys):
+    out = tmp_path / "results"
+    status = run_cli(
+        reviews_csv, "--text-column", "review", "--label-column", "sentiment", "--test-size", "0.25",
+        "--strategies", "tfidf-lr,bert-lr", "--bert-model", tiny_bert, "--max-length", "32",
+        "--train-sizes", "8", "20", "--seeds", "0", "1", "--out", out, "--no-progress",
+    )
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "| strategy | n=8 | n=20 |" in printed
+    assert "| tfidf-lr | " in printed and "| bert-lr | " in printed and "±" in printed
+    assert str(out / "learning_curve.png") in printed
+
+    payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    records = payload["records"]
+    assert len(records) == 2 * 2 * 2
+    assert {(r["strategy"], r["n_train"], r["seed"]) for r in records} == {
+        (s, n, seed) for s in ("tfidf-lr", "bert-lr") for n in (8, 20) for seed in (0, 1)
+    }
+    assert {r["n_test"] for r in records} == {12}  # 25% of 48 held out
+    meta = payload["metadata"]
+    assert meta["dataset"] == str(reviews_csv) and meta["n_train_pool"] == 36
+    assert meta["label_column"] == "sentiment" and meta["max_length"] == 32 and meta["bert_model"] == tiny_bert
+    assert "tiny" in meta["strategies"]["bert-lr"] or tiny_bert in meta["strategies"]["bert-lr"]
+    assert "| tfidf-lr |" in (out / "results.md").read_text(encoding="utf-8")
+    assert (out / "learning_curve.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_compare_n_test_caps_the_held_out_texts(reviews_csv, tmp_path, capsys):
+    status = run_cli(reviews_csv, "--text-column", "review", "--label-column", "sentiment", "--strategies",
+                     "tfidf-lr", "--train-sizes", "10", "--seeds", "0", "--n-test", "6", "--out", tmp_path / "o",
+                     "--no-progress")
+    assert status == 0
+    payload = json.loads((tmp_path / "o" / "results.json").read_text(encoding="utf-8"))
+    assert [r["n_test"] for r in payload["records"]] == [6]
+    assert "| tfidf-lr | " in capsys.readouterr().out
+
+
+def test_compare_with_elmo_files(reviews_csv, elmo_files, tmp_path):
+    status = run_cli(reviews_csv, "--text-column", "review", "--label-column", "sentiment", "--strategies", "elmo-lr",
+                     "--elmo-options", elmo_files[0], "--elmo-weights", elmo_files[1], "--max-length", "16",
+                     "--train-sizes", "10", "--seeds", "0", "--out", tmp_path / "o", "--no-progress")
+    assert status == 0
+    payload = json.loads((tmp_path / "o" / "results.json").read_text(encoding="utf-8"))
+    assert [r["strategy"] for r in payload["records"]] == ["elmo-lr"]
+    assert payload["metadata"]["elmo_files"] == list(elmo_files)
+
+
+def test_top_level_help(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    assert "compare" in text and "examples:" in text and "sktransfer compare --quick" in text
+
+
+def test_compare_help_lists_strategies_and_quick(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", "--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    for name in DEFAULT_STRATEGY_NAMES:
+        assert f"  {name} " in text
+    for flag in ("--quick", "--train-sizes", "--seeds", "--n-test", "--out", "--max-length", "--epochs",
+                 "--cache", "--elmo-options", "--elmo-weights", "--bert-model", "--text-column", "--test-size"):
+        assert flag in text
+    assert "examples:" in text and "results.json" in text and "learning_curve.png" in text
+
+
+def test_no_subcommand_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([])
+    assert exc.value.code == 2
+    assert "subcommand" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--strategies", "tfidf-lr,bogus"], "unknown strategy 'bogus' in --strategies; choose from: tfidf-lr"),
+        (["--text-column", "body"], "has no column 'body'"),
+        (["--train-sizes", "10", "500"], "--train-sizes 500 exceed the 36 training texts"),
+        (["--train-sizes", "1"], "--train-sizes 1: Cannot draw a stratified subsample"),
+        (["--elmo-options", "options.json"], "pass both --elmo-options and --elmo-weights"),
+        (["--seeds", "-1"], "expected a non-negative integer seed"),
+        (["--test-size", "1.5"], "strictly between 0 and 1"),
+    ],
+)
+def test_compare_usage_errors(reviews_csv, tmp_path, capsys, extra, message):
+    args = ["compare", str(reviews_csv), "--label-column", "sentiment", "--out", str(tmp_path / "o"), "--no-progress"]
+    if "--text-column" not in extra:
+        args += ["--text-column", "review"]
+    if "--train-sizes" not in extra:
+        args += ["--train-sizes", "10"]
+    with pytest.raises(SystemExit) as exc:
+        main(args + extra + (["--strategies", "tfidf-lr"] if "--strategies" not in extra else []))
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message.lower() in err.lower()
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_dataset_file(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", str(tmp_path / "missing.csv"), "--strategies", "tfidf-lr"])
+    assert exc.value.code == 2
+    assert "neither 'imdb' nor an existing file" in capsys.readouterr().err
+
+
+def test_python_dash_m_and_package_never_imports_cli():
+    done = subprocess.run([sys.executable, "-m", "sktransfer", "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "usage: sktransfer" in done.stdout
+    code = ("import sys, sktransfer, sktransfer.compare, sktransfer.datasets; "
+            "assert 'matplotlib' not in sys.modules, 'matplotlib imported'; "
+            "sktransfer.BertVectorizer; sktransfer.BertFineTuneClassifier; sktransfer.ELMoVectorizer; "
+            "assert 'sktransfer.cli' not in sys.modules, 'cli imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
