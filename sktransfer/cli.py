@@ -23,8 +23,9 @@ _DESCRIPTION = """\
 Transfer learning on text as scikit-learn estimators.
 
 Subcommands:
-  compare   learning curves of transfer strategies (TF-IDF, frozen ELMo/BERT features,
-            BERT fine-tuning, each against its random-weight twin) on IMDB or your own data
+  compare        learning curves of transfer strategies (TF-IDF, frozen ELMo/BERT features,
+                 BERT fine-tuning, each against its random-weight twin) on IMDB or your own data
+  pretrain-elmo  pretrain an ELMo biLM on unlabelled text; writes options.json + weights.hdf5
 """
 
 _EPILOG = """\
@@ -32,6 +33,7 @@ examples:
   sktransfer compare --quick                 # IMDB, all default strategies, a few minutes on a CPU
   sktransfer compare reviews.csv --text-column review --label-column sentiment
   sktransfer compare --help                  # every option of compare
+  sktransfer pretrain-elmo corpus.txt --out my-elmo --max-tokens 5000000
 
 Run `sktransfer <subcommand> --help` for the options of a subcommand.
 """
@@ -180,6 +182,7 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", metavar="<subcommand>", title="subcommands")
     subparsers.required = True
     _add_compare(subparsers)
+    _add_pretrain_elmo(subparsers)
     return parser
 
 
@@ -314,6 +317,83 @@ def _run_compare(args, parser):
         print(f"note: {note}")
     print(f"Finished in {elapsed:.0f} s. Results: {paths['json']}, table: {paths['markdown']}, "
           f"learning curve: {paths['plot']}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# pretrain-elmo
+# --------------------------------------------------------------------------------------------
+
+_PRETRAIN_DESCRIPTION = """\
+Pretrain an ELMo biLM (forward and backward language models with a shared character CNN and
+softmax, as in bilm-tf) on unlabelled text, on a CPU or GPU.
+
+CORPUS is a text file (one document per line), a folder of .txt files, or 'imdb': IMDB's
+unlabelled reviews plus the training reviews (never the test split), read from --data-home or
+$SKTRANSFER_DATA. The output folder receives options.json and weights.hdf5 (the bilm-tf/AllenNLP
+layout, for ELMoVectorizer(options_file, weight_file) or any AllenNLP-compatible loader),
+vocab.txt, training.json (per-evaluation held-out and unigram perplexity, tokens/s) and
+checkpoint.pt; running the same command again resumes from the checkpoint.
+"""
+
+_PRETRAIN_EPILOG = """\
+examples:
+  sktransfer pretrain-elmo reviews.txt --out my-elmo                     # compact model, one epoch
+  sktransfer pretrain-elmo imdb --out imdb-elmo --max-tokens 6000000 --dtype float16
+  sktransfer compare --elmo-options my-elmo/options.json --elmo-weights my-elmo/weights.hdf5
+"""
+
+
+def _add_pretrain_elmo(subparsers):
+    p = subparsers.add_parser(
+        "pretrain-elmo",
+        help="pretrain an ELMo biLM on unlabelled text",
+        description=_PRETRAIN_DESCRIPTION,
+        epilog=_PRETRAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("corpus", help="a text file (one document per line), a folder of .txt files, or 'imdb'")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (resumes when it holds a checkpoint)")
+    p.add_argument("--preset", default="compact", help="architecture: tiny, compact (default), small, or an options.json")
+    p.add_argument("--max-tokens", type=_positive_int, default=None, help="training budget in words (default: one epoch)")
+    p.add_argument("--epochs", type=_positive_int, default=None, help="passes over the corpus (default: 1)")
+    p.add_argument("--vocab-size", type=_positive_int, default=50000, help="softmax vocabulary (default: 50000)")
+    p.add_argument("--batch-size", type=_positive_int, default=128, help="windows per step (default: 128)")
+    p.add_argument("--bptt", type=_positive_int, default=20, help="tokens per training window (default: 20)")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: 1e-3 with Adam)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the held-out split, batches and weights (default: 0)")
+    p.add_argument("--eval-every", type=_positive_int, default=None, metavar="STEPS",
+                   help="held-out perplexity every STEPS steps as well as after each epoch (default: epochs only)")
+    p.add_argument("--dtype", choices=["float32", "float16"], default="float32", help="storage of weights.hdf5")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    p.add_argument("--data-home", default=None, help="folder holding aclImdb_v1.tar.gz, for CORPUS 'imdb'")
+    p.add_argument("--no-resume", action="store_true", help="start afresh even if --out holds a checkpoint")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_run_pretrain_elmo, subparser=p)
+    return p
+
+
+def _run_pretrain_elmo(args, parser):
+    from .elmo.pretrain import pretrain_elmo
+
+    corpus = args.corpus
+    if corpus == "imdb":
+        from .datasets import imdb_pretraining_corpus
+
+        corpus = imdb_pretraining_corpus(data_home=args.data_home)
+    elif not Path(corpus).exists():
+        parser.error(f"CORPUS {corpus!r} is neither 'imdb' nor an existing file or folder.")
+    start = time.perf_counter()
+    result = pretrain_elmo(
+        corpus, args.out, options=args.preset, vocab_size=args.vocab_size, epochs=args.epochs,
+        max_tokens=args.max_tokens, batch_size=args.batch_size, bptt=args.bptt, lr=args.lr, seed=args.seed,
+        eval_every=args.eval_every, resume=not args.no_resume, progress=not args.no_progress, device=args.device, dtype=args.dtype,
+    )
+    print(f"\npretrained in {time.perf_counter() - start:.0f} s: {result.tokens} words in {result.steps} steps, "
+          f"{result.tokens_per_second:.0f} words/s")
+    if result.held_out_perplexity is not None:
+        print(f"held-out perplexity {result.held_out_perplexity:.1f} (unigram baseline {result.unigram_perplexity:.1f})")
+    print(f"model written to {Path(result.out_dir).resolve()}: options.json, weights.hdf5, vocab.txt, training.json")
     return 0
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
-__all__ = ["fetch_imdb", "get_data_home", "load_text_dataset"]
+__all__ = ["fetch_imdb", "get_data_home", "imdb_pretraining_corpus", "load_text_dataset"]
 
 #: Where :func:`fetch_imdb` downloads the archive from.
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
@@ -778,6 +778,33 @@ def _read_jsonl(path, text_column, label_column):
                     f"{type(label).__name__} {label!r}."
                 )
             yield line_number, text, label
+
+
+def imdb_pretraining_corpus(data_home=None, *, download_if_missing=True):
+    """IMDB's text for language-model pretraining: the unlabelled reviews plus the training reviews.
+
+    The test split is never included, so a model pretrained on this corpus can be evaluated on
+    IMDB's test set without leakage. HTML line breaks (``<br />``) become spaces.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        See :func:`fetch_imdb`.
+    download_if_missing : bool, default=True
+
+    Returns
+    -------
+    list of str
+        75,000 documents: ``train/unsup`` first, then ``train/neg`` and ``train/pos``.
+    """
+    documents = []
+    for subset in ("unsup", "train"):
+        bunch = fetch_imdb(subset, data_home=data_home, download_if_missing=download_if_missing)
+        documents.extend(_BR_TAG.sub(" ", text) for text in bunch.data)
+    return documents
+
+
+_BR_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 
 def load_text_dataset(path, text_column, label_column, *, return_X_y=False):

@@ -151,3 +151,25 @@ def test_python_dash_m_and_package_never_imports_cli():
             "assert 'sktransfer.cli' not in sys.modules, 'cli imported'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_pretrain_elmo_end_to_end(tmp_path, capsys):
+    from sktransfer import ELMoVectorizer
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(["the film was great . i loved it .", "the film was bad . i hated it ."] * 40))
+    out = tmp_path / "elmo"
+    status = main(["pretrain-elmo", str(corpus), "--out", str(out), "--preset", "tiny", "--max-tokens", "2000",
+                   "--vocab-size", "50", "--batch-size", "16", "--no-progress"])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "held-out perplexity" in printed and str(out.resolve()) in printed
+    vec = ELMoVectorizer(str(out / "options.json"), str(out / "weights.hdf5")).fit(["x"])
+    assert vec.transform(["the film was great"]).shape == (1, vec.n_features_out_)
+
+
+def test_pretrain_elmo_missing_corpus(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["pretrain-elmo", str(tmp_path / "nope.txt"), "--out", str(tmp_path / "o")])
+    assert info.value.code == 2
+    assert "neither 'imdb' nor an existing file" in capsys.readouterr().err

@@ -108,6 +108,9 @@ class ElmoLstm(nn.Module):
             BiLstmLayer(self.input_size if k == 0 else self.hidden_size, self.hidden_size, self.cell_size)
             for k in range(self.num_layers)
         )
+        #: Dropout probability on every layer's input, active only in training mode (bilm-tf's
+        #: ``DropoutWrapper(input_keep_prob=...)``). 0 by default: feature extraction never uses it.
+        self.dropout = 0.0
 
     def zero_state(self, batch_size: int, device=None, dtype=torch.float32) -> LstmState:
         """All-zero ``(h, c)`` for ``batch_size`` rows (the stateless initial state)."""
@@ -177,7 +180,12 @@ class ElmoLstm(nn.Module):
         layer_input = torch.stack([x, x_backward])  # (2, T, B, D)
 
         outputs, final_h, final_c = [], [], []
+        drop = self.dropout if self.training else 0.0
         for k, layer in enumerate(self.layers):
+            if drop > 0.0:
+                # As bilm-tf's DropoutWrapper(ResidualWrapper(cell)): the skip connection adds
+                # the *dropped* input. Padded positions are zero and stay zero.
+                layer_input = torch.nn.functional.dropout(layer_input, drop, training=True)
             out, h_k, c_k = self._run_layer(layer, layer_input, h_all[k], c_all[k], batch_sizes, packed_index)
             if k > 0 and self.use_skip_connections:
                 out = out + layer_input  # zero at padded positions on both sides
@@ -216,6 +224,11 @@ class ElmoLstm(nn.Module):
         # Without autograd the gate buffer can be updated in place (no copies, no allocations);
         # with autograd every op must stay out of place so the graph can be differentiated.
         inplace = not torch.is_grad_enabled()
+        # Under autograd, slicing ``projected[:, t]`` at every step would make each step's
+        # backward materialise a zero gradient of the *whole* (2, T, B, 4C) tensor (quadratic
+        # in T; it was 80% of a training step). ``unbind`` views are gathered by a single
+        # stack in backward instead.
+        step_inputs = None if inplace else projected.unbind(1)
         step_outputs = []
         finished_h, finished_c = [], []
         active = batch
@@ -231,14 +244,19 @@ class ElmoLstm(nn.Module):
                 sig = gates[..., : 3 * cell].sigmoid_()
                 candidate = gates[..., 3 * cell:].tanh_()
                 c = sig[..., :cell] * candidate + sig[..., cell: 2 * cell] * c
+                output_gate = sig[..., 2 * cell:]
             else:
-                gates = torch.baddbmm(projected[:, t, :n], h, state_weight)
-                sig = torch.sigmoid(gates[..., : 3 * cell])
-                candidate = torch.tanh(gates[..., 3 * cell:])
-                c = sig[..., :cell] * candidate + sig[..., cell: 2 * cell] * c
+                gates = torch.baddbmm(step_inputs[t][:, :n], h, state_weight)
+                # split/chunk rather than slicing: their backward is one concatenation, where
+                # every slice's backward would zero-fill and copy a full-size gate gradient.
+                sig_part, candidate_part = gates.split([3 * cell, cell], dim=-1)
+                sig = torch.sigmoid(sig_part)
+                candidate = torch.tanh(candidate_part)
+                input_gate, forget_gate, output_gate = sig.chunk(3, dim=-1)
+                c = input_gate * candidate + forget_gate * c
             if cell_clip is not None:
                 c = torch.clamp(c, -cell_clip, cell_clip)
-            h = torch.bmm(sig[..., 2 * cell:] * torch.tanh(c), projection_weight)
+            h = torch.bmm(output_gate * torch.tanh(c), projection_weight)
             if proj_clip is not None:
                 h = torch.clamp(h, -proj_clip, proj_clip)
             step_outputs.append(h)

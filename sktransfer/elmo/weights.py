@@ -1,6 +1,6 @@
 """Reading and writing ELMo ``options.json`` + ``weights.hdf5`` (bilm-tf / AllenNLP layout).
 
-hdf5 layout (all float32; ``x @ W`` orientation everywhere)::
+hdf5 layout (float32, or float16 when saved with ``dtype="float16"``; ``x @ W`` orientation everywhere)::
 
     char_embed                                      (n_chars_in_file, char_dim)   usually 261 rows
     CNN/W_cnn_{i}, CNN/b_cnn_{i}                    (1, width_i, char_dim, num_i), (num_i,)
@@ -169,7 +169,7 @@ def load_weights(bilm: torch.nn.Module, weight_file: Union[str, os.PathLike]) ->
             _copy(layer.projection_weight, np.stack(w_proj), f"{name}/W_P_0")
 
 
-def save_weights(bilm: torch.nn.Module, path: Union[str, os.PathLike]) -> None:
+def save_weights(bilm: torch.nn.Module, path: Union[str, os.PathLike], *, dtype: str = "float32") -> None:
     """Write an :class:`~sktransfer.elmo.bilm.ElmoBiLm`'s parameters as ``weights.hdf5``.
 
     The file uses exactly the layout and conventions that :func:`load_weights`, AllenNLP
@@ -178,7 +178,14 @@ def save_weights(bilm: torch.nn.Module, path: Union[str, os.PathLike]) -> None:
     ``-1.0`` in float32 (at most one rounding step); a model loaded from a file and saved
     again reloads to identical parameters. Pair it with :func:`write_options`
     (``bilm.options``) to get a complete model directory.
+
+    ``dtype="float16"`` halves the file (for models shipped inside a package); values are
+    rounded to half precision (relative error <= 2**-11) and :func:`load_weights` upcasts
+    them to float32. The forget-bias shift is done in float32 before rounding.
     """
+    if dtype not in ("float32", "float16"):
+        raise ValueError(f"dtype must be 'float32' or 'float16', got {dtype!r}")
+    storage = np.dtype(dtype)
     cnn, lstm = bilm.char_cnn, bilm.lstm
 
     def arr(t: torch.Tensor) -> np.ndarray:
@@ -186,7 +193,7 @@ def save_weights(bilm: torch.nn.Module, path: Union[str, os.PathLike]) -> None:
 
     with h5py.File(path, "w") as fout:
         def put(name, value):
-            fout.create_dataset(name, data=np.ascontiguousarray(value, dtype=np.float32))
+            fout.create_dataset(name, data=np.ascontiguousarray(value, dtype=storage))
 
         put("char_embed", arr(cnn.char_embedding)[1:])
         for i, conv in enumerate(cnn.convolutions):

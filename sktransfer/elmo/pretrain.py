@@ -1,0 +1,528 @@
+"""Pretrain an ELMo biLM on an unlabelled corpus (bilm-tf's training recipe, in PyTorch).
+
+The model is :class:`~sktransfer.elmo.bilm.ElmoBiLm` itself (shared character CNN, one
+LSTM stack per direction) plus a word-level softmax shared by both directions. The loss
+is the mean of the forward LM's next-token and the backward LM's previous-token
+negative log-likelihoods, as in bilm-tf. The result is an ``options.json`` +
+``weights.hdf5`` pair in the published layout, which :meth:`ElmoBiLm.from_files` (and
+AllenNLP) load, plus ``vocab.txt`` and ``training.json``.
+
+Design choices (measured on 2 CPU cores; see ``docs/pretraining.md``)
+---------------------------------------------------------------------
+* **Stateless windows.** bilm-tf concatenates sentences into one stream per batch row
+  and carries the LSTM state across windows. Here every window ``<S> ... </S>`` (whole
+  sentences packed up to ``bptt`` tokens) starts from a zero state, in both directions.
+  That is exactly how the model is used at inference (each text wrapped in
+  ``<S>``/``</S>``, zero state), so the first tokens of a text -- which a carried-state
+  model never learned to handle -- get vectors from the regime the model was trained in,
+  and ``</S>``/``<S>`` are predicted at real text boundaries. The cost is shorter
+  contexts during training (at most ``bptt`` tokens), which matters little for the
+  lower layers that feature extraction uses most.
+* **Adaptive softmax** (``torch.nn.AdaptiveLogSoftmaxWithLoss``) instead of bilm-tf's
+  sampled softmax: it is an exact, normalised distribution (so the training loss *is*
+  the full-softmax NLL and held-out perplexity is exact with no extra pass), and on a
+  CPU it is cheaper than 8192 shared negative samples. Small vocabularies (< 2 000
+  words) use a plain full softmax. The softmax is kept in the checkpoint; like bilm-tf's
+  ``dump_weights`` it is not written to ``weights.hdf5`` (feature extraction never uses
+  it, and an embedded model must stay small).
+* **Adam** (lr 1e-3) by default, the usual choice for short LM runs (bilm-tf's Adagrad
+  with lr 0.2 was tuned for 10 epochs over 1B words; the two have not been compared here at
+  scale); ``optimizer="adagrad"`` reproduces bilm-tf.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .bilm import ElmoBiLm
+from .corpus import TokenizedCorpus, epoch_batches, iter_documents, make_batch, sequential_batches, unigram_counts
+from .vocabulary import Vocabulary, count_words, default_tokenize
+from .weights import load_options, save_weights, write_options
+
+__all__ = ["ARCHITECTURES", "PretrainResult", "pretrain_elmo", "architecture_options"]
+
+PathLike = Union[str, os.PathLike]
+
+_CNN_COMMON = {"activation": "relu", "n_characters": 262, "max_characters_per_token": 50}
+
+#: Architecture presets (ELMo options). ``"small"`` is the published small ELMo
+#: (``2x1024_128_2048cnn_1xhighway``); ``"compact"`` keeps its 128-wide projection (256-wide
+#: features) but a 256-wide cell and a 512-filter CNN, for CPU budgets of a few million
+#: tokens per hour (~1.7M parameters, ~3.5 MB in float16); ``"tiny"`` is for tests.
+ARCHITECTURES: Dict[str, Dict[str, Any]] = {
+    "tiny": {
+        "lstm": {"dim": 32, "projection_dim": 16, "n_layers": 2, "cell_clip": 3, "proj_clip": 3,
+                 "use_skip_connections": True},
+        "char_cnn": {"embedding": {"dim": 4}, "filters": [[1, 8], [2, 8], [3, 16]], "n_highway": 1,
+                     **_CNN_COMMON},
+    },
+    "compact": {
+        "lstm": {"dim": 256, "projection_dim": 128, "n_layers": 2, "cell_clip": 3, "proj_clip": 3,
+                 "use_skip_connections": True},
+        "char_cnn": {"embedding": {"dim": 16}, "filters": [[1, 32], [2, 32], [3, 64], [4, 128], [5, 256]],
+                     "n_highway": 1, **_CNN_COMMON},
+    },
+    "small": {
+        "lstm": {"dim": 1024, "projection_dim": 128, "n_layers": 2, "cell_clip": 3, "proj_clip": 3,
+                 "use_skip_connections": True},
+        "char_cnn": {"embedding": {"dim": 16},
+                     "filters": [[1, 32], [2, 32], [3, 64], [4, 128], [5, 256], [6, 512], [7, 1024]],
+                     "n_highway": 1, **_CNN_COMMON},
+    },
+}
+
+# Adaptive-softmax cluster boundaries (by frequency rank); those >= the vocabulary size are dropped.
+_DEFAULT_CUTOFFS = (2000, 10000, 40000)
+_CHECKPOINT = "checkpoint.pt"
+
+
+def architecture_options(options: Union[None, str, Mapping[str, Any], PathLike]) -> dict:
+    """Resolve ``options`` (preset name, dict or ``options.json`` path; None = ``"compact"``)."""
+    if options is None:
+        options = "compact"
+    if isinstance(options, str) and not options.endswith(".json") and os.path.sep not in options:
+        if options not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture preset {options!r}; choose one of {sorted(ARCHITECTURES)}, "
+                             "or pass an options dict / options.json path")
+        options = ARCHITECTURES[options]
+    opts = load_options(options)
+    # Only ELMo's architecture is taken from the input; training keys are rewritten later.
+    return {"lstm": opts["lstm"], "char_cnn": opts["char_cnn"]}
+
+
+class _Softmax(nn.Module):
+    """Word softmax shared by the two directions: adaptive (``cutoffs``) or full."""
+
+    def __init__(self, dim: int, n_classes: int, cutoffs: Sequence[int]) -> None:
+        super().__init__()
+        self.cutoffs = list(cutoffs)
+        if self.cutoffs:
+            # Each tail cluster is div_value times narrower (rare words need few dimensions);
+            # capped so that the last cluster keeps at least one dimension on narrow models.
+            div_value = min(4.0, 0.99 * dim ** (1.0 / len(self.cutoffs)))  # 0.99: float floor
+            self.adaptive = nn.AdaptiveLogSoftmaxWithLoss(dim, n_classes, self.cutoffs, div_value=div_value)
+        else:
+            self.full = nn.Linear(dim, n_classes)
+
+    def nll(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Exact per-row negative log-likelihood ``(N,)`` of ``targets`` under the full distribution."""
+        if self.cutoffs:
+            return -self.adaptive(hidden, targets).output
+        return F.cross_entropy(self.full(hidden), targets, reduction="none")
+
+
+class _BiLmTrainer(nn.Module):
+    """``ElmoBiLm`` + shared softmax; ``forward`` returns the two directions' summed NLLs."""
+
+    def __init__(self, bilm: ElmoBiLm, n_classes: int, cutoffs: Sequence[int], dropout: float) -> None:
+        super().__init__()
+        self.bilm = bilm
+        self.softmax = _Softmax(bilm.lstm.hidden_size, n_classes, cutoffs)
+        self.dropout = float(dropout)
+        bilm.lstm.dropout = self.dropout
+
+    def forward(self, batch: Dict[str, torch.Tensor]):
+        hidden = self.bilm.lstm.hidden_size
+        # CNN once per distinct type of the batch (differentiable), then gathered per position.
+        encoded = self.bilm.char_cnn(batch["chars"])
+        x = encoded[batch["inputs"]]
+        outputs, _ = self.bilm.lstm(x, batch["lengths"])
+        top = outputs[-1]
+        if self.training and self.dropout > 0:
+            top = F.dropout(top, self.dropout, training=True)  # bilm-tf drops the LM output too
+        targets = batch["targets"]
+        # Position t of the forward LM predicts token t + 1; position t + 1 of the backward LM
+        # predicts token t. Both are valid exactly where token t + 1 exists.
+        valid = targets[:, 1:] >= 0
+        forward_h = top[:, :-1, :hidden][valid]
+        backward_h = top[:, 1:, hidden:][valid]
+        nll = self.softmax.nll(torch.cat([forward_h, backward_h]),
+                               torch.cat([targets[:, 1:][valid], targets[:, :-1][valid]]))
+        n = forward_h.shape[0]
+        return nll[:n].sum(), nll[n:].sum(), n
+
+
+@dataclass
+class PretrainResult:
+    """What :func:`pretrain_elmo` produced.
+
+    Attributes
+    ----------
+    out_dir, options_file, weight_file, vocab_file, training_file : str
+    steps, tokens : int
+        Optimizer steps and training tokens (words, without ``<S>``/``</S>``) processed in total.
+    tokens_per_second : float
+        Training throughput of this call (excluding evaluation).
+    held_out_perplexity : float or None
+        Exact full-softmax perplexity of the held-out split, ``exp`` of the mean of the
+        forward and backward per-token NLLs (bilm-tf's definition); None without held-out data.
+    unigram_perplexity : float or None
+        Perplexity of the same held-out predictions under the training unigram
+        distribution with add-one smoothing (the baseline to beat).
+    history : list of dict
+        One entry per evaluation (step, epoch, tokens, train loss, held-out perplexities, time).
+    """
+
+    out_dir: str
+    options_file: str
+    weight_file: str
+    vocab_file: str
+    training_file: str
+    steps: int
+    tokens: int
+    tokens_per_second: float
+    held_out_perplexity: Optional[float]
+    unigram_perplexity: Optional[float]
+    history: List[Dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+def _resolve_cutoffs(softmax: Union[str, Sequence[int]], n_classes: int) -> List[int]:
+    if isinstance(softmax, str):
+        if softmax == "full":
+            return []
+        if softmax == "adaptive":
+            return [c for c in _DEFAULT_CUTOFFS if c < n_classes - 1]
+        raise ValueError(f"softmax must be 'adaptive', 'full' or a list of cutoffs, got {softmax!r}")
+    cutoffs = [int(c) for c in softmax]
+    if cutoffs != sorted(set(cutoffs)) or (cutoffs and (cutoffs[0] <= 0 or cutoffs[-1] >= n_classes - 1)):
+        raise ValueError(f"adaptive softmax cutoffs must be increasing and in (0, {n_classes - 1}), got {cutoffs}")
+    return cutoffs
+
+
+def _fingerprint(config: Mapping[str, Any], vocab: Vocabulary, corpus: TokenizedCorpus) -> str:
+    """Hash of everything that must match for a checkpoint to be resumed."""
+    h = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
+    h.update("\n".join(vocab.tokens).encode())
+    h.update(corpus.train.tokens.tobytes())
+    h.update(corpus.train.offsets.tobytes())
+    return h.hexdigest()
+
+
+def _atomic_torch_save(obj, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)  # never leave a half-written checkpoint under the real name
+
+
+def _unigram_perplexity(train_counts: np.ndarray, held_counts: np.ndarray, n_windows: int) -> float:
+    """Held-out perplexity of an add-one-smoothed training unigram model, same targets as the biLM.
+
+    The forward LM predicts every word and one ``</S>`` per window, the backward LM every
+    word and one ``<S>``; ``held_counts`` counts one of each per window.
+    """
+    logp = np.log(train_counts + 1.0) - math.log(train_counts.sum() + len(train_counts))
+    words = held_counts.copy()
+    words[0] -= n_windows
+    words[1] -= n_windows
+    word_nll = -(words * logp).sum()
+    total = 2 * word_nll - n_windows * (logp[0] + logp[1])
+    return float(math.exp(total / (2 * (words.sum() + n_windows))))
+
+
+@torch.no_grad()
+def _evaluate(model: _BiLmTrainer, corpus: TokenizedCorpus, char_table, type_to_softmax, batch_size, device):
+    windows = corpus.held_out
+    if len(windows) == 0:
+        return None
+    was_training = model.training
+    model.eval()
+    fwd = bwd = 0.0
+    count = 0
+    for members in sequential_batches(len(windows), batch_size, windows.lengths()):
+        batch = _to_device(make_batch(windows, members, char_table, type_to_softmax), device)
+        f, b, n = model(batch)
+        fwd += float(f)
+        bwd += float(b)
+        count += n
+    model.train(was_training)
+    return {
+        "held_out_perplexity": math.exp((fwd + bwd) / (2 * count)),
+        "held_out_forward_perplexity": math.exp(fwd / count),
+        "held_out_backward_perplexity": math.exp(bwd / count),
+    }
+
+
+def _to_device(batch, device):
+    return {k: (v.to(device) if isinstance(v, torch.Tensor) and k != "lengths" else v) for k, v in batch.items()}
+
+
+def _write_model(model: _BiLmTrainer, options: dict, out: Path, dtype: str) -> None:
+    write_options(options, out / "options.json")
+    tmp = out / "weights.hdf5.tmp"
+    save_weights(model.bilm, tmp, dtype=dtype)
+    os.replace(tmp, out / "weights.hdf5")
+
+
+def pretrain_elmo(
+    corpus: Union[PathLike, Iterable[str]],
+    out_dir: PathLike,
+    *,
+    options: Union[None, str, Mapping[str, Any], PathLike] = "compact",
+    vocab_size: int = 50000,
+    min_count: int = 1,
+    epochs: Optional[int] = None,
+    max_tokens: Optional[int] = None,
+    batch_size: int = 128,
+    bptt: int = 20,
+    optimizer: str = "adam",
+    lr: Optional[float] = None,
+    dropout: float = 0.1,
+    clip_norm: Optional[float] = 10.0,
+    softmax: Union[str, Sequence[int]] = "adaptive",
+    held_out_fraction: float = 0.01,
+    max_documents: Optional[int] = None,
+    checkpoint_every: Optional[int] = 500,
+    eval_every: Optional[int] = None,
+    seed: int = 0,
+    resume: bool = True,
+    progress: bool = True,
+    device: Union[str, torch.device] = "cpu",
+    tokenizer: Optional[Callable[[str], List[str]]] = None,
+    callback: Optional[Callable[[Dict[str, Any]], Optional[bool]]] = None,
+    dtype: str = "float32",
+) -> PretrainResult:
+    """Pretrain a biLM (forward + backward LMs jointly) and write a loadable ELMo model.
+
+    Parameters
+    ----------
+    corpus : path-like or iterable of str
+        A text file (one document per line), a folder (``*.txt`` recursively, one document
+        per line) or an iterable of document strings.
+    out_dir : path-like
+        Receives ``options.json``, ``weights.hdf5``, ``vocab.txt``, ``training.json`` and
+        ``checkpoint.pt`` (model + optimizer + RNG + position, for ``resume``).
+    options : str, dict or path, default="compact"
+        Architecture: a preset of :data:`ARCHITECTURES` (``"tiny"``, ``"compact"``,
+        ``"small"``), ELMo options as a dict, or an ``options.json`` path.
+    vocab_size : int, default=50000
+        Softmax words (most frequent training words); ``<S>``, ``</S>``, ``<UNK>`` come on top.
+    min_count : int, default=1
+        Words rarer than this map to ``<UNK>`` in the softmax (the CNN still reads them).
+    epochs : int or None
+        Passes over the training windows. None: 1, or unlimited when ``max_tokens`` is set.
+    max_tokens : int or None
+        Training budget in words processed (across epochs); training stops at the first
+        batch boundary at or past it.
+    batch_size : int, default=128
+        Windows per optimizer step (bilm-tf: 128). Larger batches amortise the per-step
+        overhead of the recurrence.
+    bptt : int, default=20
+        Maximum tokens per window (the back-propagation length). Windows run from a
+        zero state (see the module docstring for why).
+    optimizer : {"adam", "adagrad"}, default="adam"
+    lr : float or None
+        None: 1e-3 for Adam, 0.2 for Adagrad (bilm-tf's value).
+    dropout : float, default=0.1
+        On every LSTM layer's input and on the top output (bilm-tf's placement).
+    clip_norm : float or None, default=10.0
+        Global gradient-norm clipping (bilm-tf: 10).
+    softmax : "adaptive", "full" or list of int
+        Adaptive softmax with default cluster cutoffs (2000/10000/40000 by frequency rank,
+        falling back to a full softmax for tiny vocabularies), a full softmax, or explicit cutoffs.
+    held_out_fraction : float, default=0.01
+        Fraction of documents held out for perplexity (evaluated at every epoch end, every
+        ``eval_every`` steps and at the end).
+    max_documents : int or None
+        Read at most this many documents.
+    checkpoint_every : int or None, default=500
+        Steps between checkpoints (also written at every epoch end and at the end).
+    eval_every : int or None
+        Steps between held-out evaluations (besides epoch ends and the end).
+    seed : int, default=0
+        Seeds the weights, the held-out split, the batch order and dropout; the caller's
+        global torch RNG is restored afterwards.
+    resume : bool, default=True
+        Continue from ``out_dir/checkpoint.pt`` when it exists; it must come from the same
+        corpus, vocabulary, architecture and hyperparameters (``epochs``/``max_tokens`` may
+        change, to train longer).
+    progress : bool, default=True
+        tqdm bar with tokens/s and the running loss.
+    device : str or torch.device, default="cpu"
+    tokenizer : callable or None
+        str -> list of str; None splits words, punctuation and English clitics (the same
+        rule as the ELMo vectorizer's default tokenizer).
+    callback : callable or None
+        Called after every step with a dict (``step``, ``epoch``, ``tokens``, ``loss``);
+        returning ``False`` stops training after writing a checkpoint and the model.
+    dtype : {"float32", "float16"}, default="float32"
+        Storage type of ``weights.hdf5``.
+
+    Returns
+    -------
+    PretrainResult
+    """
+    if isinstance(optimizer, str) and optimizer not in ("adam", "adagrad"):
+        raise ValueError(f"optimizer must be 'adam' or 'adagrad', got {optimizer!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    if dtype not in ("float32", "float16"):
+        raise ValueError(f"dtype must be 'float32' or 'float16', got {dtype!r}")
+    if epochs is not None and epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    arch = architecture_options(options)
+    tokenize = default_tokenize if tokenizer is None else tokenizer
+    if not callable(tokenize):
+        raise TypeError(f"tokenizer must be a callable str -> list of str, got {tokenizer!r}")
+    device = torch.device(device)
+    lr = float(lr) if lr is not None else (1e-3 if optimizer == "adam" else 0.2)
+    max_epochs = epochs if epochs is not None else (1 if max_tokens is None else 10**9)
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data = TokenizedCorpus(iter_documents(corpus), tokenize, window=bptt, held_out_fraction=held_out_fraction,
+                           seed=seed, max_documents=max_documents)
+    vocab = Vocabulary.build(count_words(data.train_documents), vocab_size, min_count)
+    vocab.save(out / "vocab.txt")
+    cutoffs = _resolve_cutoffs(softmax, len(vocab))
+    char_table = data.char_table()
+    type_to_softmax = data.softmax_ids(vocab)
+    train_counts = unigram_counts(data.train, type_to_softmax, len(vocab))
+    unigram_ppl = None
+    if len(data.held_out):
+        held_counts = unigram_counts(data.held_out, type_to_softmax, len(vocab))
+        unigram_ppl = _unigram_perplexity(train_counts, held_counts, len(data.held_out))
+
+    config = {"options": arch, "vocab_size": vocab_size, "min_count": min_count, "batch_size": batch_size,
+              "bptt": bptt, "optimizer": optimizer, "lr": lr, "dropout": dropout, "clip_norm": clip_norm,
+              "cutoffs": cutoffs, "held_out_fraction": held_out_fraction, "seed": seed}
+    fingerprint = _fingerprint(config, vocab, data)
+    # Written into options.json too: bilm-tf's own training keys, for provenance.
+    full_options = copy.deepcopy(arch)
+    full_options.update({"bidirectional": True, "dropout": dropout, "all_clip_norm_val": clip_norm,
+                         "n_tokens_vocab": len(vocab), "batch_size": batch_size, "unroll_steps": bptt,
+                         "n_train_tokens": data.train.n_tokens,
+                         "softmax": {"type": "adaptive" if cutoffs else "full", "cutoffs": cutoffs}})
+
+    ckpt_path = out / _CHECKPOINT
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        bilm = ElmoBiLm.from_options(arch, random_state=seed)
+        bilm.requires_grad_(True)
+        model = _BiLmTrainer(bilm, len(vocab), cutoffs, dropout).to(device)
+        model.train()
+        params = [p for p in model.parameters() if p.requires_grad]
+        if optimizer == "adam":
+            opt = torch.optim.Adam(params, lr=lr)
+        else:
+            opt = torch.optim.Adagrad(params, lr=lr, initial_accumulator_value=1.0)  # bilm-tf's setting
+        position = {"epoch": 0, "batch": 0, "step": 0, "tokens": 0}
+        history: List[Dict[str, Any]] = []
+        if resume and ckpt_path.exists():
+            state = torch.load(ckpt_path, map_location=device, weights_only=False)
+            if state.get("fingerprint") != fingerprint:
+                raise ValueError(f"{ckpt_path} comes from a different corpus, vocabulary, architecture or "
+                                 "hyperparameters; pass resume=False (or another out_dir) to start over")
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            torch.set_rng_state(state["torch_rng"])
+            position, history = state["position"], state["history"]
+
+        def checkpoint():
+            _atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                                "torch_rng": torch.get_rng_state(), "position": dict(position),
+                                "history": history, "fingerprint": fingerprint, "config": config}, ckpt_path)
+
+        def evaluate(train_loss):
+            record = {"step": position["step"], "epoch": position["epoch"], "tokens": position["tokens"],
+                      "train_loss": train_loss, "unigram_perplexity": unigram_ppl, "time": time.time()}
+            scores = _evaluate(model, data, char_table, type_to_softmax, max(batch_size, 64), device)
+            if scores:
+                record.update(scores)
+            history.append(record)
+            return record
+
+        def budget_left():
+            return max_tokens is None or position["tokens"] < max_tokens
+
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm  # only needed for the bar; keeps the package import light
+
+            total = max_tokens if max_tokens is not None else data.train.n_tokens * max_epochs
+            bar = tqdm(total=total, initial=min(position["tokens"], total), unit="tok", unit_scale=True,
+                       desc="pretrain-elmo", dynamic_ncols=True)
+        trained_tokens, trained_seconds = 0, 0.0
+        running = None
+        stopped = False
+        try:
+            while position["epoch"] < max_epochs and budget_left() and not stopped:
+                batches = epoch_batches(len(data.train), batch_size, seed, position["epoch"])
+                while position["batch"] < len(batches) and budget_left():
+                    tic = time.perf_counter()
+                    batch = _to_device(make_batch(data.train, batches[position["batch"]], char_table,
+                                                  type_to_softmax), device)
+                    fwd, bwd, n = model(batch)
+                    loss = 0.5 * (fwd + bwd) / n
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    if clip_norm:
+                        torch.nn.utils.clip_grad_norm_(params, clip_norm)
+                    opt.step()
+                    trained_seconds += time.perf_counter() - tic
+                    trained_tokens += batch["n_words"]
+                    position["batch"] += 1
+                    position["step"] += 1
+                    position["tokens"] += batch["n_words"]
+                    value = float(loss.detach())
+                    running = value if running is None else 0.98 * running + 0.02 * value
+                    if bar is not None:
+                        bar.update(batch["n_words"])
+                        bar.set_postfix(loss=f"{running:.3f}", ppl=f"{math.exp(running):.1f}",
+                                        epoch=position["epoch"], refresh=False)
+                    if checkpoint_every and position["step"] % checkpoint_every == 0:
+                        checkpoint()
+                    if eval_every and position["step"] % eval_every == 0:
+                        evaluate(running)
+                    if callback is not None and callback({"step": position["step"], "epoch": position["epoch"],
+                                                          "tokens": position["tokens"], "loss": value}) is False:
+                        stopped = True
+                        break
+                if position["batch"] >= len(batches):
+                    position["epoch"] += 1
+                    position["batch"] = 0
+                    evaluate(running)
+                    checkpoint()
+                    _write_model(model, full_options, out, dtype)
+            if not history or history[-1]["step"] != position["step"]:
+                evaluate(running)
+            checkpoint()
+        finally:
+            if bar is not None:
+                bar.close()
+        model.eval()
+        _write_model(model, full_options, out, dtype)
+
+    tokens_per_second = trained_tokens / trained_seconds if trained_seconds > 0 else 0.0
+    last = history[-1] if history else {}
+    result = PretrainResult(
+        out_dir=str(out), options_file=str(out / "options.json"), weight_file=str(out / "weights.hdf5"),
+        vocab_file=str(out / "vocab.txt"), training_file=str(out / "training.json"), steps=position["step"],
+        tokens=position["tokens"], tokens_per_second=tokens_per_second,
+        held_out_perplexity=last.get("held_out_perplexity"), unigram_perplexity=unigram_ppl, history=history,
+    )
+    meta = {"result": result.to_dict(), "config": config, "n_vocab": len(vocab),
+            "n_train_windows": len(data.train), "n_train_tokens": data.train.n_tokens,
+            "n_held_out_windows": len(data.held_out), "n_held_out_tokens": data.held_out.n_tokens,
+            "n_types": len(data.types), "weights_dtype": dtype, "torch": torch.__version__}
+    with open(out / "training.json", "w", encoding="utf-8") as fout:
+        json.dump(meta, fout, indent=2)
+        fout.write("\n")
+    return result
