@@ -2,7 +2,8 @@
 
 Subclasses implement
 - ``_load(texts)``: called by ``fit``; sets the fitted attributes, including ``n_features_out_``;
-- ``_encode(texts)``: texts -> one model input per text (token ids or tokens), cheap;
+- ``_encode(texts)``: texts -> one model input per text (the text itself, or its tokens), cheap:
+  the feature cache keys entries by it;
 - ``_embed_units(units)``: model inputs -> float32 array, in the given order (the model's work);
 - ``_output_settings()``: the parameters, besides the model input, that change a vector;
 - ``_frozen_model()``: the module whose weights produce the vectors;

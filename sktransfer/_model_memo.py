@@ -13,7 +13,7 @@ import threading
 import weakref
 from collections import OrderedDict
 
-__all__ = ["shared_model", "file_stamp", "weights_fingerprint"]
+__all__ = ["shared_model", "file_stamp", "tokenizer_fingerprint", "weights_fingerprint"]
 
 _MAX_MODELS = 2
 _lock = threading.Lock()
@@ -80,3 +80,27 @@ def clear():
     """Forget every shared model (tests; freeing memory)."""
     with _lock:
         _models.clear()
+
+
+def tokenizer_fingerprint(tokenizer):
+    """A hex digest of everything that decides how a Hugging Face tokenizer splits text.
+
+    For a fast tokenizer that is its full serialisation (normaliser, pre-tokeniser, vocabulary,
+    post-processor with the special tokens); for a slow one, its class, vocabulary and
+    initialisation arguments.
+    """
+    import json
+
+    known = _fingerprints.get(tokenizer)
+    if known is not None:
+        return known
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        payload = backend.to_str()
+    else:
+        payload = json.dumps(
+            [type(tokenizer).__name__, sorted(tokenizer.get_vocab().items()), getattr(tokenizer, "init_kwargs", {})],
+            sort_keys=True, default=str,
+        )
+    _fingerprints[tokenizer] = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return _fingerprints[tokenizer]

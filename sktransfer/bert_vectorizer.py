@@ -5,7 +5,7 @@ import numpy as np
 from ._base import TextVectorizerMixin
 from ._batching import map_batches
 from ._device import resolve_device
-from ._model_memo import file_stamp, shared_model
+from ._model_memo import file_stamp, shared_model, tokenizer_fingerprint
 from ._torch_utils import PRECISIONS, autocast_context, pad_batch
 from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path
 from .pooling import pool
@@ -156,6 +156,12 @@ class BertVectorizer(TextVectorizerMixin):
         self.n_features_out_ = int(self.model_.config.hidden_size)
 
     def _encode(self, texts):
+        # The cache keys BERT inputs by their text (the tokenizer and max_length are part of the
+        # cache namespace), so cached texts are never tokenized: for long reviews, tokenizing
+        # costs more than reading a cached vector.
+        return texts
+
+    def _tokenize(self, texts):
         # No padding here: each batch is padded later to its own longest text.
         encoded = self.tokenizer_(
             texts,
@@ -170,7 +176,10 @@ class BertVectorizer(TextVectorizerMixin):
     def _output_settings(self):
         self._check_params()  # set_params after fit may have changed them
         layers = check_layers(self.layers, self.model_.config.num_hidden_layers + 1)
-        return {"pooling": self.pooling, "layers": layers, "normalize": bool(self.normalize), "precision": self.precision}
+        return {
+            "pooling": self.pooling, "layers": layers, "normalize": bool(self.normalize), "precision": self.precision,
+            "max_length": int(self.max_length), "tokenizer": tokenizer_fingerprint(self.tokenizer_),
+        }
 
     def _frozen_model(self):
         return self.model_
@@ -190,10 +199,11 @@ class BertVectorizer(TextVectorizerMixin):
         model.load_state_dict(packed["state_dict"])
         return model
 
-    def _embed_units(self, token_ids):
+    def _embed_units(self, texts):
         import torch
 
         layers = self._output_settings()["layers"]
+        token_ids = self._tokenize(texts)
         pad_id = self.tokenizer_.pad_token_id if self.tokenizer_.pad_token_id is not None else 0
         need_all_layers = layers != [-1]
 

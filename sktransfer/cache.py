@@ -2,8 +2,10 @@
 
 Layout: ``<location>/sktransfer-features/<namespace>/<shard>.npz``. The namespace is a digest of
 everything that changes the output (the model's weight fingerprint and the estimator's output
-settings); inside it, an entry is keyed by a digest of the text's *model input* (token ids, or
-tokens), so a change of tokenizer or truncation can never serve a stale vector.
+settings, including how it tokenizes); inside it, an entry is keyed by a digest of the text's
+model input as the estimator hands it over (the text itself for BERT, whose tokenizer and
+truncation are in the namespace; the token list for ELMo, whose tokenizer may be any callable),
+so a change of tokenizer or truncation can never serve a stale vector.
 
 Why shards: each ``put`` writes one new file under a unique name, atomically (temporary file, then
 ``os.replace``), so concurrent writers (joblib workers, several runs) never see or make a half
@@ -49,8 +51,10 @@ def namespace_digest(**parts):
 
 
 def text_key(unit):
-    """The 32-byte key of one model input: a sequence of token ids or a list of str tokens."""
-    if isinstance(unit, np.ndarray) or (len(unit) and not isinstance(unit[0], str)):
+    """The 32-byte key of one model input: a text, a sequence of token ids or a list of str tokens."""
+    if isinstance(unit, str):
+        data = b"t" + unit.encode("utf-8", "surrogatepass")
+    elif isinstance(unit, np.ndarray) or (len(unit) and not isinstance(unit[0], str)):
         data = b"i" + np.asarray(unit, dtype=np.int64).tobytes()
     else:
         data = b"s" + json.dumps(list(unit), ensure_ascii=False).encode("utf-8")

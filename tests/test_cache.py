@@ -168,3 +168,26 @@ def test_elmo_cache_keys_on_tokens(elmo_files, tmp_path):
     mixed = ELMoVectorizer(*elmo_files, cache=tmp_path, layers=[0.0, 0.0, 1.0]).fit(texts)
     with pytest.warns(UserWarning):
         np.testing.assert_allclose(mixed.transform(texts), ELMoVectorizer(*elmo_files, layers=2).fit_transform(texts), atol=1e-6)
+
+
+def test_tokenizer_fingerprint_tells_tokenizers_apart(tiny_bert, tmp_path):
+    import json
+    import shutil
+
+    from sktransfer._model_memo import tokenizer_fingerprint
+    from sktransfer.hf import load_tokenizer
+
+    cased = tmp_path / "cased"
+    shutil.copytree(tiny_bert, cased)
+    (cased / "tokenizer.json").unlink()  # rebuilt from vocab.txt + tokenizer_config.json
+    config = json.loads((cased / "tokenizer_config.json").read_text())
+    (cased / "tokenizer_config.json").write_text(json.dumps({**config, "do_lower_case": False}))
+    same = tokenizer_fingerprint(load_tokenizer(tiny_bert)) == tokenizer_fingerprint(load_tokenizer(tiny_bert))
+    assert same
+    assert tokenizer_fingerprint(load_tokenizer(tiny_bert)) != tokenizer_fingerprint(load_tokenizer(str(cased)))
+    # The same weights with another tokenizer never read the first one's vectors.
+    BertVectorizer(tiny_bert, cache=tmp_path / "c").fit_transform(["A Great Film"])
+    other = BertVectorizer(str(cased), cache=tmp_path / "c").fit(["x"])
+    calls = CountingCalls(other)
+    other.transform(["A Great Film"])
+    assert calls.n_texts == 1
