@@ -71,7 +71,10 @@ class ELMoVectorizer(TextVectorizerMixin):
     Parameters
     ----------
     options_file, weight_file : str or path-like, default=None
-        ELMo's ``options.json`` and ``weights.hdf5`` (bilm-tf / AllenNLP layout).
+        ELMo's ``options.json`` and ``weights.hdf5`` (bilm-tf / AllenNLP layout). When neither
+        they nor ``preset`` are given, the embedded model is used: a compact ELMo pretrained with
+        sktransfer on IMDB's unlabelled reviews, shipped in the package (works offline; see
+        ``docs/elmo_imdb_model_card.md``).
     preset : {"small", "medium", "original", "original-5.5b"} or None, default=None
         A published AllenNLP ELMo, downloaded once into a cache folder (``SKTRANSFER_ELMO_CACHE``)
         and reused. Used when ``options_file``/``weight_file`` are not given.
@@ -183,6 +186,7 @@ class ELMoVectorizer(TextVectorizerMixin):
     def _model_files(self):
         """(options, weights) paths from the parameters; weights may be None with pretrained=False."""
         from .elmo import fetch_preset
+        from .elmo.embedded import embedded_model_files
 
         if self.options_file is not None:
             options_path, weights_path = self.options_file, self.weight_file
@@ -195,11 +199,14 @@ class ELMoVectorizer(TextVectorizerMixin):
             raise ValueError(f"ELMoVectorizer got weight_file={self.weight_file!r} but no options_file; pass both.")
         elif self.preset is not None:
             options_path, weights_path = fetch_preset(self.preset)
+        elif embedded_model_files() is not None:
+            options_path, weights_path = embedded_model_files()
         else:
             raise ValueError(
-                "ELMoVectorizer needs a model: pass options_file= and weight_file= (an options.json and "
-                "weights.hdf5 in the bilm-tf/AllenNLP layout) or preset='small' (or 'medium', 'original', "
-                "'original-5.5b') to download a published ELMo."
+                "ELMoVectorizer needs a model and this installation lacks the embedded one: pass "
+                "options_file= and weight_file= (an options.json and weights.hdf5 in the bilm-tf/AllenNLP "
+                "layout) or preset='small' (or 'medium', 'original', 'original-5.5b') to download a "
+                "published ELMo."
             )
         return options_path, weights_path
 

@@ -107,7 +107,6 @@ def test_layer_mix_parsing():
 @pytest.mark.parametrize(
     "params, error, match",
     [
-        ({}, ValueError, "needs a model"),
         ({"options_file": "o.json"}, ValueError, "no weight_file"),
         ({"weight_file": "w.hdf5"}, ValueError, "no options_file"),
         ({"pooling": "cls"}, ValueError, "pooling"),
@@ -134,3 +133,26 @@ def test_not_fitted_and_bad_input(elmo_files, fitted):
         fitted.transform("one text")
     with pytest.raises(TypeError, match=r"\[1\]"):
         fitted.transform(["ok", None])
+
+
+def test_without_embedded_model_the_error_says_what_to_pass(monkeypatch):
+    import sktransfer.elmo.embedded as embedded
+
+    monkeypatch.setattr(embedded, "embedded_model_files", lambda: None)
+    with pytest.raises(ValueError, match="needs a model and this installation lacks the embedded one"):
+        ELMoVectorizer().fit(TEXTS)
+
+
+def test_default_is_the_embedded_imdb_model_offline(monkeypatch):
+    import urllib.request
+
+    from sktransfer.elmo.embedded import EMBEDDED_MODEL_DIR
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("ELMoVectorizer() must not touch the network")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    vec = ELMoVectorizer().fit(TEXTS)
+    assert (EMBEDDED_MODEL_DIR / "weights.hdf5").stat().st_size < 25 * 2**20
+    X = vec.transform(["A wonderful film, I loved it.", "A dreadful film, I hated it."])
+    assert X.shape == (2, vec.n_features_out_) and np.isfinite(X).all() and np.abs(X[0] - X[1]).max() > 1e-3
