@@ -132,7 +132,7 @@ def plot_learning_curve(results, path=None, *, metric="accuracy", title=None):
     if metric not in ("accuracy", "macro_f1"):
         raise ValueError(f"metric must be 'accuracy' or 'macro_f1', got {metric!r}.")
     summary = summarize(results)
-    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    figure = Figure(figsize=(8.5, 4.5), layout="constrained")
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()
     colors = {}
@@ -157,7 +157,8 @@ def plot_learning_curve(results, path=None, *, metric="accuracy", title=None):
     n_seeds = int(summary["n_seeds"].max())
     ax.set_title(title or f"Learning curves ({n_seeds} seed{'s' if n_seeds != 1 else ''}, error bars: std)")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    # Outside the axes: inside, the legend would cover the best curves, which end top left.
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     if path is not None:
         figure.savefig(path, dpi=120)
     return figure
