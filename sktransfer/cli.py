@@ -74,6 +74,7 @@ examples:
   sktransfer compare reviews.csv --text-column review --label-column sentiment \\
       --test-size 0.3 --train-sizes 50 200
   sktransfer compare imdb --elmo-options options.json --elmo-weights weights.hdf5
+  sktransfer compare imdb --out results/imdb --resume   # continue after an interruption
 
 The IMDB archive (aclImdb_v1.tar.gz) is read from --data-home, else $SKTRANSFER_DATA, else
 ~/sktransfer_data, and downloaded there if missing.
@@ -146,6 +147,11 @@ def _add_compare(subparsers):
     runs.add_argument("--seeds", nargs="+", type=_seed, metavar="SEED", default=None,
                       help="one run per seed: it draws the subsample and seeds the models (default: 0 1 2)")
     runs.add_argument("--out", default="results", help="output folder (default: results/)")
+    runs.add_argument(
+        "--resume", action="store_true",
+        help="take over the runs already in OUT/results.json (saved after every run) and run only the "
+             "missing ones: continues an interrupted comparison, or adds strategies, sizes or seeds to it",
+    )
     runs.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     models = p.add_argument_group("models")
@@ -299,14 +305,22 @@ def _run_compare(args, parser):
         f"strategies: {', '.join(strategies)}; train sizes {train_sizes}; seeds {seeds}",
         file=sys.stderr,
     )
-    start = time.perf_counter()
-    results = compare(X_train, y_train, X_test, y_test, strategies, train_sizes, seeds,
-                      progress=not args.no_progress)
-    elapsed = time.perf_counter() - start
-
     metadata = dict(info, max_length=max_length, epochs=epochs, lr=args.lr, quick=args.quick,
                     bert_model=args.bert_model or "default", elmo_files=elmo_files, notes=notes,
-                    wall_seconds=round(elapsed, 1), command="sktransfer " + " ".join(args.argv))
+                    command="sktransfer " + " ".join(args.argv))
+    previous = _previous_results(args, metadata, len(y_test), strategies, parser) if args.resume else None
+    if previous is not None:
+        metadata["resumed"] = {"records": len(previous), "from": previous.attrs["metadata"].get("command")}
+
+    def save_progress(partial):
+        write_results(partial, args.out, metadata=dict(metadata, complete=False), plot=False)
+
+    start = time.perf_counter()
+    results = compare(X_train, y_train, X_test, y_test, strategies, train_sizes, seeds,
+                      progress=not args.no_progress, previous_results=previous, on_result=save_progress)
+    elapsed = time.perf_counter() - start
+
+    metadata.update(complete=True, wall_seconds=round(elapsed, 1))
     paths = write_results(results, args.out, metadata=metadata)
     print()
     print(f"Test accuracy on {info['dataset']} ({len(y_test)} texts), mean ± std over seeds {seeds}:")
@@ -318,6 +332,49 @@ def _run_compare(args, parser):
     print(f"Finished in {elapsed:.0f} s. Results: {paths['json']}, table: {paths['markdown']}, "
           f"learning curve: {paths['plot']}")
     return 0
+
+
+#: Settings that must be equal for ``--resume`` to take over earlier runs.
+_RESUME_SETTINGS = ("dataset", "text_column", "label_column", "test_size", "n_train_pool", "n_test",
+                    "max_length", "epochs", "lr", "bert_model")
+
+
+def _previous_results(args, metadata, n_test, strategies, parser):
+    """The runs of ``OUT/results.json`` that ``--resume`` may take over (None if there is none)."""
+    from .reporting import read_results
+
+    path = Path(args.out) / "results.json"
+    if not path.exists():
+        print(f"note: --resume: no {path} yet, starting afresh", file=sys.stderr)
+        return None
+    try:
+        previous = read_results(path)
+    except ValueError as exc:
+        parser.error(f"--resume: {exc}")
+    before = dict(previous.attrs["metadata"], n_test=previous.attrs["metadata"].get("n_test"))
+    now = dict(metadata, n_test=n_test)
+    changed = [f"{key}: {before.get(key)!r} then, {now.get(key)!r} now"
+               for key in _RESUME_SETTINGS if before.get(key) != now.get(key)]
+    version_then = before.get("versions", {}).get("sktransfer")
+    from importlib.metadata import version
+
+    if version_then != version("sktransfer"):
+        changed.append(f"sktransfer version: {version_then!r} then, {version('sktransfer')!r} now")
+    if changed:
+        parser.error(
+            f"--resume: {path} was made with other settings ({'; '.join(changed)}); pass the same "
+            "settings, or another --out to start a new comparison"
+        )
+    # A strategy whose settings changed (its repr differs) is run again rather than mixed.
+    reprs_then = before.get("strategies", {})
+    same = [name for name, est in strategies.items() if reprs_then.get(name) == repr(est)]
+    redo = sorted(set(previous["strategy"]) & set(strategies) - set(same))
+    if redo:
+        print(f"note: --resume: settings of {', '.join(redo)} changed since {path}; running them again",
+              file=sys.stderr)
+    previous = previous[previous["strategy"].isin(same)]
+    print(f"--resume: taking over {len(previous)} runs from {path}", file=sys.stderr)
+    return previous
 
 
 # --------------------------------------------------------------------------------------------

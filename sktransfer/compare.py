@@ -8,7 +8,7 @@ strategies of the paper-style comparison: TF-IDF, frozen ELMo and BERT features,
 fine-tuning, and the random-weight (``pretrained=False``) twin of each transfer strategy.
 
 The reporting functions (:func:`summarize`, :func:`format_table`, :func:`plot_learning_curve`,
-:func:`write_results`) live in :mod:`sktransfer.reporting` and are re-exported here.
+:func:`write_results`, :func:`read_results`) live in :mod:`sktransfer.reporting` and are re-exported here.
 
 pandas and matplotlib are optional (``pip install 'sktransfer[compare]'``) and imported only
 when needed.
@@ -28,7 +28,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
 from ._optional import import_optional
-from .reporting import format_table, plot_learning_curve, summarize, write_results
+from .reporting import format_table, plot_learning_curve, read_results, summarize, write_results
 
 __all__ = [
     "DEFAULT_STRATEGY_NAMES",
@@ -36,6 +36,7 @@ __all__ = [
     "default_strategies",
     "format_table",
     "plot_learning_curve",
+    "read_results",
     "summarize",
     "write_results",
 ]
@@ -375,6 +376,8 @@ def compare(
     *,
     error_score="raise",
     progress=True,
+    previous_results=None,
+    on_result=None,
 ):
     """Learning curves of several strategies: fit on subsamples of the training set, score on the test set.
 
@@ -409,6 +412,16 @@ def compare(
         value as its accuracy and macro-F1, warn and go on (as in :func:`~sklearn.model_selection.cross_validate`).
     progress : bool, default=True
         Show a tqdm progress bar over the runs.
+    previous_results : pandas.DataFrame or None, default=None
+        Results of an earlier call on the *same* data and strategies (e.g. an interrupted run,
+        read back with :func:`~sktransfer.reporting.read_results`). Its rows for a
+        ``(strategy, n_train, seed)`` of this call are taken over instead of being refitted;
+        the other cells are run. Only ``n_test`` is checked; that the data, strategy settings and
+        model weights are unchanged is the caller's promise (``sktransfer compare --resume``
+        checks the recorded settings).
+    on_result : callable or None, default=None
+        Called after every run with the DataFrame of all rows so far (taken-over rows
+        included), e.g. to save progress so that a long comparison can be resumed.
 
     Returns
     -------
@@ -462,6 +475,20 @@ def compare(
         )
     # Draw every subsample up front, so an impossible one fails before hours of fitting.
     subsamples = {(n, seed): draw_subsample(y_train, n, seed) for n in train_sizes for seed in seeds}
+    taken_over = _reusable_rows(previous_results, len(y_test))
+    settings = {
+        "train_sizes": train_sizes,
+        "seeds": seeds,
+        "n_train_pool": int(len(y_train)),
+        "n_test": int(len(y_test)),
+        "classes": [c.item() if hasattr(c, "item") else c for c in np.unique(np.concatenate([y_train, y_test]))],
+        "strategies": {name: repr(est) for name, est in strategies.items()},
+    }
+
+    def as_frame(rows):
+        frame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+        frame.attrs["compare"] = settings
+        return frame
 
     rows = []
     total = len(train_sizes) * len(seeds) * len(strategies)
@@ -471,6 +498,10 @@ def compare(
                 idx = subsamples[n, seed]
                 X_sub, y_sub = _take(X_train, idx), y_train[idx]
                 for name, strategy in strategies.items():
+                    if (name, n, seed) in taken_over:
+                        rows.append(taken_over[name, n, seed])
+                        bar.update(1)
+                        continue
                     bar.set_postfix_str(f"{name} n={n} seed={seed}")
                     estimator = seed_estimator(clone(strategy), seed)
                     row = {"strategy": name, "n_train": n, "seed": seed, "n_test": len(y_test)}
@@ -506,14 +537,31 @@ def compare(
                             f"{name:<24} n_train={n:<6} seed={seed:<3} accuracy={row['accuracy']:.3f} "
                             f"fit={row['fit_seconds']:.1f}s predict={row['predict_seconds']:.1f}s"
                         )
+                    if on_result is not None:
+                        on_result(as_frame(rows))
 
-    results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
-    results.attrs["compare"] = {
-        "train_sizes": train_sizes,
-        "seeds": seeds,
-        "n_train_pool": int(len(y_train)),
-        "n_test": int(len(y_test)),
-        "classes": [c.item() if hasattr(c, "item") else c for c in np.unique(np.concatenate([y_train, y_test]))],
-        "strategies": {name: repr(est) for name, est in strategies.items()},
-    }
-    return results
+    return as_frame(rows)
+
+
+def _reusable_rows(previous_results, n_test):
+    """``{(strategy, n_train, seed): row}`` of earlier results that a new run may take over."""
+    if previous_results is None:
+        return {}
+    missing = [c for c in RESULT_COLUMNS if c not in getattr(previous_results, "columns", ())]
+    if missing:
+        raise ValueError(
+            "previous_results must be a DataFrame returned by compare() or read_results(); "
+            f"it lacks the columns {missing}."
+        )
+    done = {}
+    for row in previous_results.to_dict(orient="records"):
+        if int(row["n_test"]) != n_test:
+            raise ValueError(
+                f"previous_results were scored on {int(row['n_test'])} test texts, this call has "
+                f"{n_test}; results on different test sets cannot be combined. Drop previous_results "
+                "or pass the same test set."
+            )
+        row = {c: row[c] for c in RESULT_COLUMNS}
+        row.update(n_train=int(row["n_train"]), seed=int(row["seed"]), n_test=int(row["n_test"]))
+        done[row["strategy"], row["n_train"], row["seed"]] = row
+    return done

@@ -1,8 +1,8 @@
 """Turn the tidy results of :func:`sktransfer.compare.compare` into tables, a plot and files.
 
 :func:`summarize` (mean/std over seeds), :func:`format_table` (markdown), :func:`plot_learning_curve`
-(accuracy against labelled examples) and :func:`write_results` (``results.json``, ``results.md``,
-``learning_curve.png``). pandas and matplotlib come with ``pip install 'sktransfer[compare]'``.
+(accuracy against labelled examples), :func:`write_results` (``results.json``, ``results.md``,
+``learning_curve.png``) and :func:`read_results` (``results.json`` back into a DataFrame). pandas and matplotlib come with ``pip install 'sktransfer[compare]'``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 
 from ._optional import import_optional
 
-__all__ = ["format_table", "plot_learning_curve", "summarize", "write_results"]
+__all__ = ["format_table", "plot_learning_curve", "read_results", "summarize", "write_results"]
 
 #: The per-run measurements of a results DataFrame.
 METRICS = ("accuracy", "macro_f1", "fit_seconds", "predict_seconds")
@@ -203,7 +203,7 @@ def _jsonable(value):
     return str(value)
 
 
-def write_results(results, out_dir, *, metadata=None):
+def write_results(results, out_dir, *, metadata=None, plot=True):
     """Write ``results.json``, ``results.md`` and ``learning_curve.png`` into ``out_dir``.
 
     Parameters
@@ -216,6 +216,9 @@ def write_results(results, out_dir, *, metadata=None):
         Extra facts for ``results.json`` and the head of ``results.md``, e.g.
         ``{"dataset": "imdb"}``. The settings of :func:`compare` (``results.attrs``), package
         versions, the machine and the time are added.
+    plot : bool, default=True
+        Also draw ``learning_curve.png``; False skips it (and leaves an existing one alone),
+        e.g. for the progress saved after every run of a long comparison.
 
     Returns
     -------
@@ -266,5 +269,54 @@ def write_results(results, out_dir, *, metadata=None):
         "",
     ]
     paths["markdown"].write_text("\n".join(md), encoding="utf-8")
-    plot_learning_curve(results, paths["plot"])
+    if plot:
+        import matplotlib.pyplot as plt
+
+        plt.close(plot_learning_curve(results, paths["plot"]))
     return paths
+
+
+def read_results(path):
+    """Read the ``results.json`` written by :func:`write_results` back into a DataFrame.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``results.json`` file, or the folder holding it.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        One row per run, the columns of :func:`~sktransfer.compare.compare` (missing timings are
+        NaN); ``results.attrs["metadata"]`` holds the file's metadata (settings, versions,
+        machine), ``results.attrs["compare"]`` the settings :func:`write_results` needs again.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        If the file is not a ``results.json`` of :func:`write_results`.
+    """
+    pd = import_optional("pandas", extra="compare", purpose="reading comparison results")
+    path = Path(path)
+    if path.is_dir():
+        path = path / "results.json"
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+        records, info = content["records"], content["metadata"]
+    except FileNotFoundError:
+        raise
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(
+            f"{path} is not a results.json written by sktransfer.reporting.write_results "
+            f"({type(exc).__name__}: {exc}); pass the results.json of a comparison."
+        ) from None
+    results = pd.DataFrame(records)
+    _check_results(results)
+    for column in ("accuracy", "macro_f1", "fit_seconds", "predict_seconds"):
+        if column in results:
+            results[column] = results[column].astype(float)
+    results.attrs["metadata"] = info
+    results.attrs["compare"] = {k: info[k] for k in ("train_sizes", "seeds", "n_train_pool", "n_test", "classes", "strategies") if k in info}
+    return results

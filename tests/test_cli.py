@@ -81,6 +81,68 @@ def test_compare_with_elmo_files(reviews_csv, elmo_files, tmp_path):
     assert payload["metadata"]["elmo_files"] == list(elmo_files)
 
 
+def test_compare_resume_runs_only_what_is_missing(reviews_csv, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "o"
+    common = [reviews_csv, "--text-column", "review", "--label-column", "sentiment", "--seeds", "0",
+              "--out", out, "--no-progress"]
+    assert run_cli(*common, "--strategies", "tfidf-lr", "--train-sizes", "10") == 0
+    first = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert first["metadata"]["complete"] is True
+    capsys.readouterr()
+
+    # Interrupt the resumed run after its first new run: the progress saved so far stays.
+    import sktransfer.compare as cmp
+
+    real_compare = cmp.compare
+
+    def interrupted(*args, on_result, **kwargs):
+        def stop_after_one(frame):
+            on_result(frame)
+            if len(frame) == 2:
+                raise KeyboardInterrupt
+
+        return real_compare(*args, on_result=stop_after_one, **kwargs)
+
+    monkeypatch.setattr(cmp, "compare", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_cli(*common, "--strategies", "tfidf-lr", "--train-sizes", "10", "20", "30", "--resume")
+    partial = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert partial["metadata"]["complete"] is False
+    assert [(r["n_train"], r["accuracy"]) for r in partial["records"]][0] == (10, first["records"][0]["accuracy"])
+    assert [r["n_train"] for r in partial["records"]] == [10, 20]
+    monkeypatch.setattr(cmp, "compare", real_compare)
+
+    assert run_cli(*common, "--strategies", "tfidf-lr", "--train-sizes", "10", "20", "30", "--resume") == 0
+    captured = capsys.readouterr()
+    assert "taking over 2 runs" in captured.err
+    final = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert [r["n_train"] for r in final["records"]] == [10, 20, 30]
+    assert final["records"][:2] == partial["records"]  # taken over unchanged, not refitted
+    assert final["metadata"]["complete"] is True and final["metadata"]["resumed"]["records"] == 2
+    assert "| tfidf-lr |" in captured.out and (out / "learning_curve.png").exists()
+
+
+def test_compare_resume_refuses_other_settings(reviews_csv, tmp_path, capsys):
+    out = tmp_path / "o"
+    common = [reviews_csv, "--text-column", "review", "--label-column", "sentiment", "--strategies", "tfidf-lr",
+              "--train-sizes", "10", "--seeds", "0", "--out", out, "--no-progress"]
+    assert run_cli(*common, "--n-test", "6") == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as excinfo:
+        run_cli(*common, "--n-test", "8", "--resume")
+    assert excinfo.value.code == 2
+    err = capsys.readouterr().err
+    assert "--resume" in err and "n_test: 6 then, 8 now" in err and "another --out" in err
+
+
+def test_compare_resume_without_earlier_results_starts_afresh(reviews_csv, tmp_path, capsys):
+    out = tmp_path / "new"
+    assert run_cli(reviews_csv, "--text-column", "review", "--label-column", "sentiment", "--strategies", "tfidf-lr",
+                   "--train-sizes", "10", "--seeds", "0", "--out", out, "--no-progress", "--resume") == 0
+    assert "starting afresh" in capsys.readouterr().err
+    assert len(json.loads((out / "results.json").read_text(encoding="utf-8"))["records"]) == 1
+
+
 def test_top_level_help(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--help"])

@@ -24,6 +24,7 @@ from sktransfer.compare import (  # noqa: E402
     draw_subsample,
     format_table,
     plot_learning_curve,
+    read_results,
     seed_estimator,
     summarize,
     write_results,
@@ -280,6 +281,58 @@ def test_write_results_writes_json_markdown_and_png(data, tmp_path):
     assert "| strategy | n=10 | n=20 |" in markdown
     assert format_table(results) in markdown and "learning_curve.png" in markdown
     assert paths["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_read_results_round_trips_write_results(data, tmp_path):
+    results = compare(*data, {"tfidf": tfidf_lr(), "broken": Recorder(fail=True)}, train_sizes=(10,), seeds=(0, 1),
+                      progress=False, error_score=0.0)
+    write_results(results, tmp_path, metadata={"dataset": "synthetic"}, plot=False)
+    assert not (tmp_path / "learning_curve.png").exists()
+
+    back = read_results(tmp_path)  # the folder or the file itself
+    assert list(back.columns) == list(RESULT_COLUMNS)
+    assert back[["strategy", "n_train", "seed"]].values.tolist() == results[["strategy", "n_train", "seed"]].values.tolist()
+    np.testing.assert_allclose(back["accuracy"], results["accuracy"])
+    assert back["fit_seconds"].isna().tolist() == results["fit_seconds"].isna().tolist() == [False, True, False, True]
+    assert back.attrs["metadata"]["dataset"] == "synthetic"
+    assert back.attrs["compare"]["strategies"] == results.attrs["compare"]["strategies"]
+    assert format_table(back) == format_table(results)
+
+
+def test_read_results_rejects_other_files(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        read_results(tmp_path)
+    (tmp_path / "results.json").write_text('{"rows": []}', encoding="utf-8")
+    with pytest.raises(ValueError, match="not a results.json"):
+        read_results(tmp_path / "results.json")
+
+
+def test_previous_results_are_taken_over_and_only_missing_runs_fitted(data):
+    first = compare(*data, {"a": Recorder(tag="a")}, train_sizes=(10,), seeds=(0, 1), progress=False)
+    assert len(FITTED) == 2
+    FITTED.clear()
+    seen = []
+    both = compare(*data, {"a": Recorder(tag="a"), "b": Recorder(tag="b")}, train_sizes=(10, 20), seeds=(0, 1),
+                   progress=False, previous_results=first, on_result=lambda frame: seen.append(len(frame)))
+    # Only the cells missing from ``first`` were fitted: b everywhere, a at n=20.
+    assert sorted((tag, len(X)) for tag, _, X in FITTED) == [("a", 20), ("a", 20), ("b", 10), ("b", 10), ("b", 20), ("b", 20)]
+    assert seen == [2, 4, 5, 6, 7, 8]  # progress after every fitted run, counting the taken-over rows
+    assert both[["strategy", "n_train", "seed"]].values.tolist() == [
+        [s, n, seed] for n in (10, 20) for seed in (0, 1) for s in ("a", "b")
+    ]
+    taken = both[(both["strategy"] == "a") & (both["n_train"] == 10)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(taken, first.reset_index(drop=True), check_dtype=False)
+
+
+def test_previous_results_on_another_test_set_are_refused(data):
+    X_train, y_train, X_test, y_test = data
+    first = compare(*data, {"a": Recorder()}, train_sizes=(10,), seeds=(0,), progress=False)
+    with pytest.raises(ValueError, match="20 test texts, this call has 10"):
+        compare(X_train, y_train, X_test[:10], y_test[:10], {"a": Recorder()}, train_sizes=(10,), seeds=(0,),
+                progress=False, previous_results=first)
+    with pytest.raises(ValueError, match="lacks the columns"):
+        compare(*data, {"a": Recorder()}, train_sizes=(10,), seeds=(0,), progress=False,
+                previous_results=first[["strategy", "n_train", "seed", "accuracy"]])
 
 
 # ---------------------------------------------------------------------------------------------
