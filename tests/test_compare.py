@@ -284,8 +284,9 @@ def test_write_results_writes_json_markdown_and_png(data, tmp_path):
 
 
 def test_read_results_round_trips_write_results(data, tmp_path):
-    results = compare(*data, {"tfidf": tfidf_lr(), "broken": Recorder(fail=True)}, train_sizes=(10,), seeds=(0, 1),
-                      progress=False, error_score=0.0)
+    with pytest.warns(UserWarning, match="recorder told to fail"):
+        results = compare(*data, {"tfidf": tfidf_lr(), "broken": Recorder(fail=True)}, train_sizes=(10,),
+                          seeds=(0, 1), progress=False, error_score=0.0)
     write_results(results, tmp_path, metadata={"dataset": "synthetic"}, plot=False)
     assert not (tmp_path / "learning_curve.png").exists()
 
