@@ -85,17 +85,26 @@ def atomic_path(target: PathLike, *, suffix: str = ".part") -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_write(target: PathLike, mode: str = "wb", *, fsync: bool = True, encoding: Optional[str] = None):
+def atomic_write(
+    target: PathLike,
+    mode: str = "wb",
+    *,
+    fsync: bool = True,
+    encoding: Optional[str] = None,
+    suffix: str = ".part",
+):
     """Open a temporary file beside ``target`` for writing; rename it onto ``target`` on success.
 
     ``with atomic_write(path) as fh: fh.write(...)``. With ``fsync`` the data reach the disk
     before the rename, so a crash cannot leave a complete-looking name over incomplete data.
+    ``suffix`` ends the temporary file's name (see :func:`atomic_path`), so that a caller's
+    readers can tell leftovers from finished files.
     """
     if "w" not in mode:
         raise ValueError(f"atomic_write opens files for writing; mode must contain 'w', got {mode!r}.")
     if "b" not in mode and encoding is None:
         encoding = "utf-8"
-    with atomic_path(target) as tmp:
+    with atomic_path(target, suffix=suffix) as tmp:
         with open(tmp, mode, encoding=encoding) as fh:
             yield fh
             fh.flush()

@@ -40,6 +40,16 @@ def test_atomic_write_replaces_only_on_success(tmp_path):
     assert sorted(p.name for p in target.parent.iterdir()) == ["f.txt"]  # no temporary left behind
 
 
+def test_atomic_write_temporary_name_ends_in_suffix(tmp_path):
+    target = tmp_path / "shard.npz"
+    with _io.atomic_write(target, "wb", suffix=".tmp") as fh:
+        fh.write(b"data")
+        assert [p.suffix for p in tmp_path.iterdir()] == [".tmp"]  # never "*.npz" while written
+        assert not target.exists()
+    assert target.read_bytes() == b"data"
+    assert list(tmp_path.iterdir()) == [target]
+
+
 def test_atomic_write_refuses_read_mode(tmp_path):
     with pytest.raises(ValueError, match="must contain 'w'"):
         with _io.atomic_write(tmp_path / "x", "rb"):
