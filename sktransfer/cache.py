@@ -9,9 +9,10 @@ so a change of tokenizer or truncation can never serve a stale vector.
 
 Why shards: each ``put`` writes one new file under a unique name, atomically
 (:func:`sktransfer._io.atomic_write`: a temporary file, synced, then renamed), so concurrent
-writers (joblib workers, several runs) never see or make a half written file and never need a lock. Files are plain ``.npz`` arrays read with
-``allow_pickle=False``, and each carries a checksum: a corrupt or truncated shard is detected,
-ignored (and removed), and its vectors are recomputed.
+writers (joblib workers, several runs) never see or make a half written file and never need a
+lock. Files are plain ``.npz`` arrays read with ``allow_pickle=False``, and each carries a
+checksum: a corrupt or truncated shard is detected, ignored (and removed), and its vectors are
+recomputed.
 """
 
 import hashlib

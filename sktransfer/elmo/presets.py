@@ -14,9 +14,10 @@ Mirror
 Integrity
     A download (:func:`sktransfer._io.download`) goes to a temporary file in the cache
     directory, is checked (byte count against ``Content-Length``, JSON parses / hdf5 opens
-    with the expected entries) and is then renamed into place, so a crash never leaves a half-written file under the final
-    name. Its size and SHA-256 are recorded in ``<file>.meta.json``; a cached file whose
-    size or hash no longer matches (truncated, corrupted, replaced) is downloaded again.
+    with the expected entries) and is then renamed into place, so a crash never leaves a
+    half-written file under the final name. Its size and SHA-256 are recorded in
+    ``<file>.meta.json``; a cached file whose size or hash no longer matches (truncated,
+    corrupted, replaced) is downloaded again.
     Files copied into the cache by hand (no record yet) are checked structurally and
     adopted, which is how offline machines use presets.
 """
