@@ -85,17 +85,26 @@ def atomic_path(target: PathLike, *, suffix: str = ".part") -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_write(target: PathLike, mode: str = "wb", *, fsync: bool = True, encoding: Optional[str] = None):
+def atomic_write(
+    target: PathLike,
+    mode: str = "wb",
+    *,
+    fsync: bool = True,
+    encoding: Optional[str] = None,
+    suffix: str = ".part",
+):
     """Open a temporary file beside ``target`` for writing; rename it onto ``target`` on success.
 
     ``with atomic_write(path) as fh: fh.write(...)``. With ``fsync`` the data reach the disk
     before the rename, so a crash cannot leave a complete-looking name over incomplete data.
+    ``suffix`` ends the temporary file's name (see :func:`atomic_path`), so that a caller's
+    readers can tell leftovers from finished files.
     """
     if "w" not in mode:
         raise ValueError(f"atomic_write opens files for writing; mode must contain 'w', got {mode!r}.")
     if "b" not in mode and encoding is None:
         encoding = "utf-8"
-    with atomic_path(target) as tmp:
+    with atomic_path(target, suffix=suffix) as tmp:
         with open(tmp, mode, encoding=encoding) as fh:
             yield fh
             fh.flush()
@@ -113,7 +122,19 @@ def sha256_file(path: PathLike) -> str:
 
 
 class DownloadError(OSError):
-    """A download failed, was truncated or did not match its checksum; nothing was kept."""
+    """A download failed, was truncated or did not match its checksum; nothing was kept.
+
+    Attributes
+    ----------
+    kind : {"unreachable", "truncated", "checksum", "invalid"} or None
+        Which step failed, so that a caller can say how to fix it: only an
+        unreachable server is helped by working offline from local files.
+        Every error raised by :func:`download` sets it.
+    """
+
+    def __init__(self, message: str, kind: Optional[str] = None):
+        super().__init__(message)
+        self.kind = kind
 
 
 def download(
@@ -173,17 +194,22 @@ def download(
                 out.flush()
                 os.fsync(out.fileno())
         except (urllib.error.URLError, OSError) as exc:  # HTTPError, timeouts, refused connections
-            raise DownloadError(f"could not download {url}: {getattr(exc, 'reason', exc)}") from exc
+            # An HTTPError's reason alone ("Not Found") would drop the status code.
+            reason = exc if isinstance(exc, urllib.error.HTTPError) else getattr(exc, "reason", exc)
+            raise DownloadError(f"could not download {url}: {reason}", "unreachable") from exc
         if expected_size is not None and size != expected_size:
-            raise DownloadError(f"the download of {url} was truncated: got {size} of {expected_size} bytes")
+            raise DownloadError(
+                f"the download of {url} was truncated: got {size} of {expected_size} bytes", "truncated"
+            )
         actual = digest.hexdigest()
         if sha256 is not None and actual != sha256:
             raise DownloadError(
-                f"the file downloaded from {url} has SHA-256 {actual}, expected {sha256}: it is corrupt or incomplete"
+                f"the file downloaded from {url} has SHA-256 {actual}, expected {sha256}: it is corrupt or incomplete",
+                "checksum",
             )
         if validate is not None:
             try:
                 validate(tmp)
             except Exception as exc:  # noqa: BLE001 - any parse failure means a bad file
-                raise DownloadError(f"{url} did not yield a valid file ({exc})") from exc
+                raise DownloadError(f"{url} did not yield a valid file ({exc})", "invalid") from exc
     return actual

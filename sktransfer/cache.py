@@ -7,11 +7,12 @@ model input as the estimator hands it over (the text itself for BERT, whose toke
 truncation are in the namespace; the token list for ELMo, whose tokenizer may be any callable),
 so a change of tokenizer or truncation can never serve a stale vector.
 
-Why shards: each ``put`` writes one new file under a unique name, atomically (temporary file, then
-``os.replace``), so concurrent writers (joblib workers, several runs) never see or make a half
-written file and never need a lock. Files are plain ``.npz`` arrays read with
-``allow_pickle=False``, and each carries a checksum: a corrupt or truncated shard is detected,
-ignored (and removed), and its vectors are recomputed.
+Why shards: each ``put`` writes one new file under a unique name, atomically
+(:func:`sktransfer._io.atomic_write`: a temporary file, synced, then renamed), so concurrent
+writers (joblib workers, several runs) never see or make a half written file and never need a
+lock. Files are plain ``.npz`` arrays read with ``allow_pickle=False``, and each carries a
+checksum: a corrupt or truncated shard is detected, ignored (and removed), and its vectors are
+recomputed.
 """
 
 import hashlib
@@ -22,6 +23,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+
+from ._io import atomic_write, resolve_location
 
 __all__ = ["FeatureCache", "resolve_cache_location", "text_key"]
 
@@ -41,7 +44,8 @@ def resolve_cache_location(cache):
         return None
     if not isinstance(location, (str, os.PathLike)):
         raise TypeError(f"cache must be None, a directory path or a joblib.Memory, got {cache!r}.")
-    return Path(os.path.expanduser(os.fspath(location))) / "sktransfer-features"
+    # Always explicit: caching is opt-in, so no environment variable and no default folder.
+    return resolve_location(location, env_var=None, default=location) / "sktransfer-features"
 
 
 def namespace_digest(**parts):
@@ -136,14 +140,10 @@ class FeatureCache:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.shape != (len(keys), self.dim):
             raise ValueError(f"expected vectors of shape {(len(keys), self.dim)}, got {vectors.shape}")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        name = uuid.uuid4().hex
-        tmp = self.folder / f".{name}.tmp"
-        with open(tmp, "wb") as fh:
+        # A unique name per shard: concurrent writers never touch the same file. The temporary
+        # name ends in ".tmp", never ".npz", so readers never pick up a shard being written.
+        with atomic_write(self.folder / f"{uuid.uuid4().hex}.npz", "wb", fsync=True, suffix=".tmp") as fh:
             np.savez(fh, keys=keys, vectors=vectors, checksum=_checksum(keys, vectors))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.folder / f"{name}.npz")
 
     def fetch_or_compute(self, units, compute):
         """Vectors for ``units`` (model inputs) in order: cached ones read, the rest computed and stored.

@@ -1,6 +1,8 @@
 """sktransfer._io: storage locations, atomic writes, the checksummed downloader."""
 
 import hashlib
+import http.server
+import threading
 
 import pytest
 
@@ -36,6 +38,16 @@ def test_atomic_write_replaces_only_on_success(tmp_path):
             raise RuntimeError("killed mid-write")
     assert target.read_text() == "first"
     assert sorted(p.name for p in target.parent.iterdir()) == ["f.txt"]  # no temporary left behind
+
+
+def test_atomic_write_temporary_name_ends_in_suffix(tmp_path):
+    target = tmp_path / "shard.npz"
+    with _io.atomic_write(target, "wb", suffix=".tmp") as fh:
+        fh.write(b"data")
+        assert [p.suffix for p in tmp_path.iterdir()] == [".tmp"]  # never "*.npz" while written
+        assert not target.exists()
+    assert target.read_bytes() == b"data"
+    assert list(tmp_path.iterdir()) == [target]
 
 
 def test_atomic_write_refuses_read_mode(tmp_path):
@@ -89,3 +101,68 @@ def test_download_failed_validation_and_unreachable_url(tmp_path):
     with pytest.raises(_io.DownloadError, match="could not download"):
         _io.download((tmp_path / "missing.bin").as_uri(), target)
     assert not target.exists()
+
+
+def test_download_error_kind_tells_the_failed_step(tmp_path):
+    src, _ = _source(tmp_path)
+    target = tmp_path / "dl.bin"
+
+    def reject(path):
+        raise ValueError("bad")
+
+    cases = [
+        ((tmp_path / "missing.bin").as_uri(), {}, "unreachable"),
+        (src.as_uri(), {"sha256": "0" * 64}, "checksum"),
+        (src.as_uri(), {"validate": reject}, "invalid"),
+    ]
+    for url, kwargs, kind in cases:
+        with pytest.raises(_io.DownloadError) as info:
+            _io.download(url, target, **kwargs)
+        assert info.value.kind == kind
+        assert isinstance(info.value, OSError)
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    """A loopback server: ``/ok`` sends 1000 bytes, ``/cut`` announces 1000 and sends 500."""
+    payload = bytes(range(250)) * 4
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            if self.path not in ("/ok", "/cut"):
+                self.send_error(404, "File not found")
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload if self.path == "/ok" else payload[:500])
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", payload
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_download_over_http_checks_length_and_keeps_status(http_server, tmp_path):
+    base, payload = http_server
+    target = tmp_path / "dl.bin"
+    assert _io.download(f"{base}/ok", target) == hashlib.sha256(payload).hexdigest()
+    assert target.read_bytes() == payload
+
+    with pytest.raises(_io.DownloadError, match="truncated: got 500 of 1000 bytes") as info:
+        _io.download(f"{base}/cut", target)
+    assert info.value.kind == "truncated"
+    assert target.read_bytes() == payload  # the earlier good file is left as it was
+
+    with pytest.raises(_io.DownloadError, match="404") as info:
+        _io.download(f"{base}/missing", tmp_path / "other.bin")
+    assert info.value.kind == "unreachable"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dl.bin"]

@@ -5,31 +5,31 @@ Each preset is an ``options.json`` + ``weights.hdf5`` pair published by AllenNLP
 ``base = https://allennlp.s3.amazonaws.com/models/elmo``.
 
 Cache
-    ``$SKTRANSFER_ELMO_CACHE`` or ``~/.cache/sktransfer/elmo``; files live in
-    ``<cache>/<dir>/`` under their published names.
+    The ``cache_dir`` argument, else ``$SKTRANSFER_ELMO_CACHE``, else ``$XDG_CACHE_HOME/sktransfer/elmo``
+    (``~/.cache/sktransfer/elmo`` when ``XDG_CACHE_HOME`` is unset): the storage rule of
+    :mod:`sktransfer._io`. Files live in ``<cache>/<dir>/`` under their published names.
 Mirror
     ``$SKTRANSFER_ELMO_BASE_URL`` replaces ``base`` (e.g. an internal mirror, or a local
     test server).
 Integrity
-    A download goes to a temporary file in the cache directory, is checked (byte count
-    against ``Content-Length``, JSON parses / hdf5 opens with the expected entries) and is
-    then renamed into place, so a crash never leaves a half-written file under the final
-    name. Its size and SHA-256 are recorded in ``<file>.meta.json``; a cached file whose
-    size or hash no longer matches (truncated, corrupted, replaced) is downloaded again.
+    A download (:func:`sktransfer._io.download`) goes to a temporary file in the cache
+    directory, is checked (byte count against ``Content-Length``, JSON parses / hdf5 opens
+    with the expected entries) and is then renamed into place, so a crash never leaves a
+    half-written file under the final name. Its size and SHA-256 are recorded in
+    ``<file>.meta.json``; a cached file whose size or hash no longer matches (truncated,
+    corrupted, replaced) is downloaded again.
     Files copied into the cache by hand (no record yet) are checked structurally and
     adopted, which is how offline machines use presets.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Dict, Optional, Tuple, Union
+
+from .._io import DownloadError, atomic_write, download, resolve_location, sha256_file, user_cache_dir
 
 __all__ = ["PRESETS", "DEFAULT_BASE_URL", "fetch_preset", "preset_urls", "cache_dir", "PresetDownloadError"]
 
@@ -44,7 +44,8 @@ PRESETS: Dict[str, str] = {
 }
 
 _TIMEOUT_S = 60
-_BLOCK = 1 << 20
+#: Environment variable naming the cache root.
+CACHE_ENV = "SKTRANSFER_ELMO_CACHE"
 
 
 class PresetDownloadError(OSError):
@@ -52,11 +53,12 @@ class PresetDownloadError(OSError):
 
 
 def cache_dir(override: Optional[Union[str, os.PathLike]] = None) -> Path:
-    """The cache root: ``override``, else ``$SKTRANSFER_ELMO_CACHE``, else ``~/.cache/sktransfer/elmo``."""
-    if override is not None:
-        return Path(override)
-    env = os.environ.get("SKTRANSFER_ELMO_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "sktransfer" / "elmo"
+    """The cache root: ``override``, else ``$SKTRANSFER_ELMO_CACHE``, else ``user_cache_dir("elmo")``.
+
+    The last is ``$XDG_CACHE_HOME/sktransfer/elmo``, or ``~/.cache/sktransfer/elmo`` without
+    ``XDG_CACHE_HOME`` (see :func:`sktransfer._io.resolve_location`).
+    """
+    return resolve_location(override, CACHE_ENV, user_cache_dir("elmo"))
 
 
 def preset_urls(name: str) -> Tuple[str, str]:
@@ -81,7 +83,8 @@ def fetch_preset(name: str, *, cache_dir: Optional[Union[str, os.PathLike]] = No
     name : {"small", "medium", "original", "original-5.5b"}
         The published model.
     cache_dir : path-like, optional
-        Cache root (default: ``$SKTRANSFER_ELMO_CACHE`` or ``~/.cache/sktransfer/elmo``).
+        Cache root (default: ``$SKTRANSFER_ELMO_CACHE``, else ``$XDG_CACHE_HOME/sktransfer/elmo``
+        or ``~/.cache/sktransfer/elmo``; see :func:`cache_dir`).
 
     Returns
     -------
@@ -109,14 +112,6 @@ def _meta_path(target: Path) -> Path:
     return target.with_name(target.name + ".meta.json")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fin:
-        for block in iter(lambda: fin.read(_BLOCK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _cached_file_ok(target: Path) -> bool:
     """Whether ``target`` can be used as is.
 
@@ -132,13 +127,13 @@ def _cached_file_ok(target: Path) -> bool:
             _validate(target, _kind(target))
         except Exception:  # noqa: BLE001 - unreadable means "download again"
             return False
-        _write_meta(target, {"url": None, "size": target.stat().st_size, "sha256": _sha256(target)})
+        _write_meta(target, {"url": None, "size": target.stat().st_size, "sha256": sha256_file(target)})
         return True
     try:
         meta = json.loads(meta_path.read_text())
         if target.stat().st_size != meta["size"]:
             return False
-        return _sha256(target) == meta["sha256"]
+        return sha256_file(target) == meta["sha256"]
     except (OSError, ValueError, KeyError, TypeError):
         return False
 
@@ -148,10 +143,8 @@ def _kind(target: Path) -> str:
 
 
 def _write_meta(target: Path, meta: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".meta.part", dir=target.parent)
-    with os.fdopen(fd, "w") as fout:
+    with atomic_write(_meta_path(target), "w") as fout:
         json.dump(meta, fout)
-    os.replace(tmp, _meta_path(target))
 
 
 def _validate(path: Path, kind: str) -> None:
@@ -170,36 +163,15 @@ def _validate(path: Path, kind: str) -> None:
 
 
 def _download(url: str, target: Path, name: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".part", dir=target.parent)
-    tmp = Path(tmp_name)
     try:
-        digest = hashlib.sha256()
-        size = 0
-        try:
-            with urllib.request.urlopen(url, timeout=_TIMEOUT_S) as response, os.fdopen(fd, "wb") as fout:
-                expected = response.headers.get("Content-Length")
-                for block in iter(lambda: response.read(_BLOCK), b""):
-                    fout.write(block)
-                    digest.update(block)
-                    size += len(block)
-                fout.flush()
-                os.fsync(fout.fileno())
-        except (urllib.error.URLError, OSError) as exc:
-            raise PresetDownloadError(_offline_message(name, url, target, exc)) from exc
-        if expected is not None and int(expected) != size:
-            raise PresetDownloadError(
-                f"download of {url} was truncated: got {size} of {expected} bytes; try again"
-            )
-        try:
-            _validate(tmp, _kind(target))
-        except Exception as exc:  # noqa: BLE001 - any parse failure means a bad file
-            raise PresetDownloadError(f"{url} did not yield a valid ELMo file ({exc}); not cached") from exc
-        os.replace(tmp, target)
-        _write_meta(target, {"url": url, "size": size, "sha256": digest.hexdigest()})
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        digest = download(url, target, validate=lambda tmp: _validate(tmp, _kind(target)), timeout=_TIMEOUT_S)
+    except DownloadError as exc:
+        if exc.kind == "unreachable":
+            raise PresetDownloadError(_offline_message(name, url, target, exc.__cause__ or exc)) from exc
+        if exc.kind == "truncated":
+            raise PresetDownloadError(f"{exc}; try again") from exc
+        raise PresetDownloadError(f"{exc}: not an ELMo file, so it was not cached") from exc
+    _write_meta(target, {"url": url, "size": target.stat().st_size, "sha256": digest})
 
 
 def _offline_message(name: str, url: str, target: Path, exc: BaseException) -> str:

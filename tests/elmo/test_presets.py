@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from sktransfer.elmo import ElmoBiLm, batch_to_ids, fetch_preset
-from sktransfer.elmo.presets import PRESETS, PresetDownloadError, preset_urls
+from sktransfer.elmo.presets import PRESETS, PresetDownloadError, cache_dir, preset_urls
 
 STEM = PRESETS["small"]
 
@@ -110,10 +110,29 @@ def test_download_cache_reuse_and_repair(served, cache, monkeypatch, fixture_dir
 def test_truncated_transfer_is_not_cached(served, cache, monkeypatch):
     with _Server(served, truncate=True) as server:
         monkeypatch.setenv("SKTRANSFER_ELMO_BASE_URL", server.url)
-        with pytest.raises(PresetDownloadError):
+        with pytest.raises(PresetDownloadError, match="truncated: got .* bytes; try again"):
             fetch_preset("small")
     leftovers = [p.name for p in cache.rglob("*") if p.is_file()]
     assert leftovers == []
+
+
+def test_a_served_error_page_is_not_cached(served, cache, monkeypatch):
+    # A mirror answering 200 with an HTML page instead of the options file.
+    (served / STEM / f"elmo_{STEM}_options.json").write_text("<html>Not found</html>")
+    with _Server(served) as server:
+        monkeypatch.setenv("SKTRANSFER_ELMO_BASE_URL", server.url)
+        with pytest.raises(PresetDownloadError, match="not an ELMo file, so it was not cached"):
+            fetch_preset("small")
+    assert [p for p in cache.rglob("*") if p.is_file()] == []
+
+
+def test_cache_location_follows_the_storage_rule(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("SKTRANSFER_ELMO_CACHE", raising=False)
+    assert cache_dir() == tmp_path / "xdg" / "sktransfer" / "elmo"
+    monkeypatch.setenv("SKTRANSFER_ELMO_CACHE", str(tmp_path / "env"))
+    assert cache_dir() == tmp_path / "env"
+    assert cache_dir(tmp_path / "arg") == tmp_path / "arg"
 
 
 def test_offline_error_explains_local_files(cache, monkeypatch):

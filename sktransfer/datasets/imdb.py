@@ -1,26 +1,21 @@
-"""Dataset loaders: the IMDB movie reviews and a user's own labelled texts.
+"""The IMDB Large Movie Review Dataset: locate or download the archive, parse it, cache it.
 
 :func:`fetch_imdb` loads the Large Movie Review Dataset (Maas et al., 2011) in
-the style of :func:`sklearn.datasets.fetch_20newsgroups`;
-:func:`load_text_dataset` reads a CSV, TSV or JSON Lines file of texts and
-labels. Both return a :class:`sklearn.utils.Bunch`.
+the style of :func:`sklearn.datasets.fetch_20newsgroups` and returns a
+:class:`sklearn.utils.Bunch`.
 
-Only the standard library, NumPy, ``sklearn.utils`` and tqdm are imported.
+Only the standard library, NumPy, ``sklearn.utils``, tqdm (for the download's
+progress bar) and :mod:`sktransfer._io` are imported.
 """
 
 from __future__ import annotations
 
-import csv
 import gzip
-import hashlib
 import json
 import numbers
 import os
 import re
-import stat
 import tarfile
-import tempfile
-import urllib.request
 import warnings
 import zlib
 from pathlib import Path
@@ -28,7 +23,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
-__all__ = ["fetch_imdb", "get_data_home", "imdb_pretraining_corpus", "load_text_dataset"]
+from .._io import DownloadError, atomic_path, download
+from ._home import DATA_HOME_ENV, cache_dirs, get_data_home
+
+__all__ = ["fetch_imdb"]
 
 #: Where :func:`fetch_imdb` downloads the archive from.
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
@@ -39,8 +37,6 @@ IMDB_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
 IMDB_ARCHIVE_NAME = "aclImdb_v1.tar.gz"
 #: Name of the extracted folder in the data home.
 IMDB_FOLDER_NAME = "aclImdb"
-#: Environment variable naming the data home.
-DATA_HOME_ENV = "SKTRANSFER_DATA"
 
 _IMDB_SUBSETS = ("train", "test", "unsup")
 _IMDB_TARGET_NAMES = ["neg", "pos"]
@@ -56,7 +52,6 @@ _MEMBER_RE = re.compile(
 _FILE_RE = re.compile(r"^(\d+)_(\d+)\.txt$")
 # Bump when the cache layout or parsing changes: old caches are then re-parsed.
 _CACHE_VERSION = 1
-_CACHE_FOLDER_NAME = "imdb_cache"
 _CHUNK_SIZE = 1 << 20
 
 _IMDB_DESCR = """\
@@ -85,38 +80,6 @@ Linguistics (ACL 2011), pages 142-150.
 
 
 # --------------------------------------------------------------------------
-# data home
-# --------------------------------------------------------------------------
-
-
-def get_data_home(data_home=None):
-    """Return the path of the sktransfer data folder, creating it if needed.
-
-    Large datasets such as IMDB are looked for, downloaded to and cached in
-    this folder.
-
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        The folder to use. If None, the environment variable
-        ``SKTRANSFER_DATA`` is used when set, else ``~/sktransfer_data``.
-        ``~`` is expanded to the user's home folder.
-
-    Returns
-    -------
-    data_home : str
-        The path of the data folder.
-    """
-    if data_home is None:
-        data_home = os.environ.get(DATA_HOME_ENV) or os.path.join(
-            "~", "sktransfer_data"
-        )
-    data_home = os.path.expanduser(os.fspath(data_home))
-    os.makedirs(data_home, exist_ok=True)
-    return data_home
-
-
-# --------------------------------------------------------------------------
 # IMDB: locating and downloading the source
 # --------------------------------------------------------------------------
 
@@ -135,59 +98,27 @@ def _find_imdb_source(data_home):
 def _download_imdb(data_home):
     """Download the official archive into ``data_home`` and check its SHA-256.
 
-    The archive is written to a temporary file next to its final location and
-    renamed only once its checksum is verified, so an interrupted or corrupt
+    :func:`sktransfer._io.download` renames the archive into place only once
+    it is complete and its checksum verified, so an interrupted or corrupt
     download never leaves an ``aclImdb_v1.tar.gz`` behind.
     """
-    from tqdm.auto import tqdm
-
-    url = IMDB_URL
-    expected = IMDB_SHA256
     target = Path(data_home) / IMDB_ARCHIVE_NAME
-    fd, tmp_name = tempfile.mkstemp(prefix=IMDB_ARCHIVE_NAME + ".part_", dir=data_home)
-    tmp_path = Path(tmp_name)
     try:
-        sha256 = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out:
-            try:
-                response = urllib.request.urlopen(url, timeout=60)
-            except OSError as exc:  # URLError, HTTPError, timeouts
-                raise OSError(
-                    f"Could not download the IMDB archive from {url}: {exc}. "
-                    f"Check your connection, or download {IMDB_ARCHIVE_NAME} "
-                    f"yourself and put it in {data_home} (or point the "
-                    f"{DATA_HOME_ENV} environment variable or data_home at the "
-                    "folder that holds it)."
-                ) from exc
-            with response:
-                length = response.headers.get("Content-Length")
-                total = int(length) if length and length.isdigit() else None
-                with tqdm(
-                    total=total,
-                    unit="B",
-                    unit_scale=True,
-                    unit_divisor=1024,
-                    desc=f"Downloading {IMDB_ARCHIVE_NAME}",
-                ) as progress:
-                    while True:
-                        chunk = response.read(_CHUNK_SIZE)
-                        if not chunk:
-                            break
-                        out.write(chunk)
-                        sha256.update(chunk)
-                        progress.update(len(chunk))
-        actual = sha256.hexdigest()
-        if actual != expected:
-            raise OSError(
-                f"The file downloaded from {url} has SHA-256 {actual}, expected "
-                f"{expected}: the download is corrupt or incomplete and was "
-                "deleted. Try again, or download the archive yourself and put "
-                f"it in {data_home} as {IMDB_ARCHIVE_NAME}."
-            )
-        os.replace(tmp_path, target)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+        download(
+            IMDB_URL,
+            target,
+            sha256=IMDB_SHA256,
+            progress=True,
+            desc=f"Downloading {IMDB_ARCHIVE_NAME}",
+        )
+    except DownloadError as exc:
+        raise OSError(
+            f"Could not download the IMDB archive: {exc}; nothing was kept. "
+            f"Check your connection and try again, or download "
+            f"{IMDB_ARCHIVE_NAME} yourself and put it in {data_home} (or point "
+            f"the {DATA_HOME_ENV} environment variable or data_home at the "
+            "folder that holds it)."
+        ) from exc
     return target
 
 
@@ -335,45 +266,6 @@ def _source_key(kind, path, subset):
     return json.dumps(key, sort_keys=True)
 
 
-def _is_writable_dir(path):
-    """Whether ``path`` is a folder we may write to.
-
-    A folder without any write permission bit (e.g. a shared read-only copy
-    of the data) counts as read-only even for root, who could write anyway.
-    """
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    any_write_bit = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
-    return bool(mode & any_write_bit) and os.access(path, os.W_OK | os.X_OK)
-
-
-def _cache_dirs(data_home, source_path):
-    """Folders for the parsed cache: ``(to_read, to_write)``, best first.
-
-    The cache lives in ``{data_home}/imdb_cache``. When the data home is
-    read-only, it is written to a per-source folder under
-    ``$XDG_CACHE_HOME/sktransfer`` (default ``~/.cache/sktransfer``) instead.
-    """
-    home_cache = Path(data_home) / _CACHE_FOLDER_NAME
-    user_cache = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
-    digest = hashlib.sha256(str(Path(source_path).resolve()).encode()).hexdigest()
-    fallback = (
-        Path(os.path.expanduser(user_cache))
-        / "sktransfer"
-        / _CACHE_FOLDER_NAME
-        / digest[:16]
-    )
-    home_writable = (
-        _is_writable_dir(home_cache)
-        if home_cache.is_dir()
-        else _is_writable_dir(data_home)
-    )
-    to_write = [home_cache, fallback] if home_writable else [fallback]
-    return [home_cache, fallback], to_write
-
-
 def _rows_to_arrays(rows, key):
     """Sort ``(target, id, rating, text)`` rows by (target, id) into plain arrays.
 
@@ -396,15 +288,10 @@ def _rows_to_arrays(rows, key):
 
 def _save_cache(cache_dir, subset, arrays):
     """Atomically write one subset's arrays to ``cache_dir/{subset}.npz``."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f"{subset}.", suffix=".tmp", dir=cache_dir)
-    try:
-        with os.fdopen(fd, "wb") as f:
+    with atomic_path(Path(cache_dir) / f"{subset}.npz", suffix=".tmp") as tmp:
+        # A file object, not the path: np.savez would append ".npz" to the temporary name.
+        with open(tmp, "wb") as f:
             np.savez(f, **arrays)
-        os.replace(tmp_name, cache_dir / f"{subset}.npz")
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def _arrays_to_subset(arrays):
@@ -630,7 +517,7 @@ def fetch_imdb(
         source = ("archive", _download_imdb(data_home))
     kind, path = source
 
-    read_dirs, write_dirs = _cache_dirs(data_home, path)
+    read_dirs, write_dirs = cache_dirs(data_home, path)
     key = _source_key(kind, path, subset)
     loaded = _load_cache(read_dirs, subset, key)
     if loaded is None:
@@ -680,255 +567,4 @@ def fetch_imdb(
         ratings=ratings,
         ids=ids,
         DESCR=_IMDB_DESCR,
-    )
-
-
-# --------------------------------------------------------------------------
-# User's own files
-# --------------------------------------------------------------------------
-
-_SUPPORTED_EXTENSIONS = {".csv": ",", ".tsv": "\t", ".jsonl": None}
-
-
-def _is_blank(value):
-    return value is None or (isinstance(value, str) and value.strip() == "")
-
-
-def _read_delimited(path, delimiter, text_column, label_column):
-    """Yield ``(line_number, text, label)`` from a CSV/TSV file with a header."""
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f, delimiter=delimiter)
-        header = next(reader, None)
-        if header is None:
-            raise ValueError(
-                f"{path} is empty: expected a header line naming the columns "
-                f"(including {text_column!r} and {label_column!r}) followed "
-                "by one row per text."
-            )
-        for column in (text_column, label_column):
-            if column not in header:
-                raise ValueError(
-                    f"{path} has no column {column!r}; its columns are "
-                    f"{header}. Pass one of these as text_column/label_column"
-                    + (
-                        ", or check the delimiter (.csv files must use ',' "
-                        "and .tsv files tabs)."
-                        if len(header) == 1
-                        else "."
-                    )
-                )
-            if header.count(column) > 1:
-                raise ValueError(
-                    f"{path} has {header.count(column)} columns named "
-                    f"{column!r}; rename them so the one to use is unique."
-                )
-        text_idx, label_idx = header.index(text_column), header.index(label_column)
-        line = reader.line_num + 1
-        for row in reader:
-            if not row:  # blank line
-                line = reader.line_num + 1
-                continue
-            if len(row) != len(header):
-                raise ValueError(
-                    f"{path}, line {line}: the row has {len(row)} fields but "
-                    f"the header has {len(header)}; fix the row (quote fields "
-                    "that contain the delimiter)."
-                )
-            yield line, row[text_idx], row[label_idx]
-            line = reader.line_num + 1
-
-
-def _read_jsonl(path, text_column, label_column):
-    """Yield ``(line_number, text, label)`` from a JSON Lines file."""
-    with open(path, encoding="utf-8-sig") as f:
-        for line_number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(
-                    f"{path}, line {line_number}: not valid JSON ({exc}); each "
-                    "line of a .jsonl file must hold one JSON object."
-                ) from exc
-            if not isinstance(record, dict):
-                raise ValueError(
-                    f"{path}, line {line_number}: expected a JSON object such "
-                    f'as {{"{text_column}": "...", "{label_column}": ...}}, '
-                    f"got a {type(record).__name__}."
-                )
-            for column in (text_column, label_column):
-                if column not in record:
-                    raise ValueError(
-                        f"{path}, line {line_number}: no field {column!r}; "
-                        f"the fields there are {list(record)}. Pass one of "
-                        "these as text_column/label_column, or add the field."
-                    )
-            text, label = record[text_column], record[label_column]
-            if text is not None and not isinstance(text, str):
-                raise ValueError(
-                    f"{path}, line {line_number}: the text field "
-                    f"{text_column!r} must be a string, got "
-                    f"{type(text).__name__} {text!r}."
-                )
-            if label is not None and not isinstance(label, (str, int, float)):
-                raise ValueError(
-                    f"{path}, line {line_number}: the label field "
-                    f"{label_column!r} must be a string or a number, got "
-                    f"{type(label).__name__} {label!r}."
-                )
-            yield line_number, text, label
-
-
-def imdb_pretraining_corpus(data_home=None, *, download_if_missing=True):
-    """IMDB's text for language-model pretraining: the unlabelled reviews plus the training reviews.
-
-    The test split is never included, so a model pretrained on this corpus can be evaluated on
-    IMDB's test set without leakage. HTML line breaks (``<br />``) become spaces.
-
-    Parameters
-    ----------
-    data_home : str or path-like, default=None
-        See :func:`fetch_imdb`.
-    download_if_missing : bool, default=True
-
-    Returns
-    -------
-    list of str
-        75,000 documents: ``train/unsup`` first, then ``train/neg`` and ``train/pos``.
-    """
-    documents = []
-    for subset in ("unsup", "train"):
-        bunch = fetch_imdb(subset, data_home=data_home, download_if_missing=download_if_missing)
-        documents.extend(_BR_TAG.sub(" ", text) for text in bunch.data)
-    return documents
-
-
-_BR_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
-
-
-def load_text_dataset(path, text_column, label_column, *, return_X_y=False):
-    """Load labelled texts from a CSV, TSV or JSON Lines file.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The file, UTF-8 encoded (a byte order mark is allowed). Its extension
-        selects the format:
-
-        - ``.csv``: comma-separated values with a header line (quoting as in
-          :mod:`csv`, so texts may contain commas and newlines if quoted);
-        - ``.tsv``: the same with tabs;
-        - ``.jsonl``: one JSON object per line; blank lines are skipped.
-
-    text_column : str
-        Name of the column (CSV/TSV) or field (JSON Lines) holding the texts.
-
-    label_column : str
-        Name of the column or field holding the labels.
-
-    return_X_y : bool, default=False
-        If True, return ``(data, target)`` instead of a Bunch.
-
-    Returns
-    -------
-    dataset : :class:`~sklearn.utils.Bunch`
-        With attributes:
-
-        data : list of str
-            The texts, unchanged.
-        target : ndarray of shape (n_samples,)
-            The labels as they are in the file, not encoded: in a CSV/TSV
-            file they are strings (``"1"`` stays ``"1"``); in a JSON Lines
-            file they keep their JSON type (strings, ints, floats or
-            booleans), which must be the same on every line.
-        target_names : list
-            The distinct labels, sorted.
-        filename : str
-            The path of the file.
-
-    (data, target) : tuple
-        If ``return_X_y`` is True.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    ValueError
-        If the extension is not supported, a column is missing, the file has
-        no rows, a row has an empty or missing text or label (the message
-        gives its line number), or the labels mix types.
-
-    Examples
-    --------
-    >>> from sktransfer.datasets import load_text_dataset
-    >>> ds = load_text_dataset("reviews.csv", "review", "sentiment")  # doctest: +SKIP
-    >>> ds.data[0], ds.target[0]  # doctest: +SKIP
-    ('A fine film.', 'positive')
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"No such file: {path} (absolute: {path.absolute()}) does not exist "
-            "or is not a regular file. Check the path."
-        )
-    extension = path.suffix.lower()
-    if extension not in _SUPPORTED_EXTENSIONS:
-        raise ValueError(
-            f"Cannot read {path}: unsupported extension {path.suffix!r}. "
-            f"Supported: {sorted(_SUPPORTED_EXTENSIONS)} (comma-separated, "
-            "tab-separated or JSON Lines); rename or convert the file."
-        )
-
-    if extension == ".jsonl":
-        rows = _read_jsonl(path, text_column, label_column)
-    else:
-        rows = _read_delimited(
-            path, _SUPPORTED_EXTENSIONS[extension], text_column, label_column
-        )
-
-    data, labels = [], []
-    label_type = None
-    try:
-        for line_number, text, label in rows:
-            for value, column, what in (
-                (text, text_column, "text"),
-                (label, label_column, "label"),
-            ):
-                if _is_blank(value):
-                    raise ValueError(
-                        f"{path}, line {line_number}: the {what} ({column!r}) "
-                        "is missing or empty. Fill it in or remove the row."
-                    )
-            if label_type is None:
-                label_type, first_line = type(label), line_number
-            elif type(label) is not label_type:
-                raise ValueError(
-                    f"{path}, line {line_number}: the label {label!r} is a "
-                    f"{type(label).__name__} but the label on line "
-                    f"{first_line} is a {label_type.__name__}; use one type "
-                    "for all labels."
-                )
-            data.append(text)
-            labels.append(label)
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"{path} is not valid UTF-8 ({exc}); save it as UTF-8."
-        ) from exc
-
-    if not data:
-        raise ValueError(
-            f"{path} has no rows: expected at least one "
-            + ("line with a JSON object." if extension == ".jsonl" else "row after the header.")
-        )
-
-    target = np.asarray(labels)
-    target_names = np.unique(target).tolist()
-    if return_X_y:
-        return data, target
-    return Bunch(
-        data=data,
-        target=target,
-        target_names=target_names,
-        filename=str(path),
     )

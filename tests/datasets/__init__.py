@@ -1,0 +1,1 @@
+"""Tests of sktransfer.datasets, one file per module of the package."""
