@@ -47,9 +47,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..tokenize import word_tokenize
 from .bilm import ElmoBiLm
 from .corpus import TokenizedCorpus, epoch_batches, iter_documents, make_batch, sequential_batches, unigram_counts
-from .vocabulary import Vocabulary, count_words, default_tokenize
+from .vocabulary import Vocabulary, count_words
 from .weights import load_options, save_weights, write_options
 
 __all__ = ["ARCHITECTURES", "PretrainResult", "pretrain_elmo", "architecture_options"]
@@ -355,8 +356,8 @@ def pretrain_elmo(
         tqdm bar with tokens/s and the running loss.
     device : str or torch.device, default="cpu"
     tokenizer : callable or None
-        str -> list of str; None splits words, punctuation and English clitics (the same
-        rule as the ELMo vectorizer's default tokenizer).
+        str -> list of str; None: :func:`sktransfer.tokenize.word_tokenize` (words,
+        punctuation and English clitics), the very function the ELMo vectorizer uses by default.
     callback : callable or None
         Called after every step with a dict (``step``, ``epoch``, ``tokens``, ``loss``);
         returning ``False`` stops training after writing a checkpoint and the model.
@@ -378,7 +379,7 @@ def pretrain_elmo(
     if epochs is not None and epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     arch = architecture_options(options)
-    tokenize = default_tokenize if tokenizer is None else tokenizer
+    tokenize = word_tokenize if tokenizer is None else tokenizer
     if not callable(tokenize):
         raise TypeError(f"tokenizer must be a callable str -> list of str, got {tokenizer!r}")
     device = torch.device(device)

@@ -13,7 +13,7 @@ from sktransfer.elmo import ElmoBiLm, batch_to_ids, load_options
 from sktransfer.elmo.corpus import TokenizedCorpus, _split_windows, iter_documents
 from sktransfer.elmo.lstm import ElmoLstm
 from sktransfer.elmo.pretrain import ARCHITECTURES, _Softmax, _unigram_perplexity, pretrain_elmo
-from sktransfer.elmo.vocabulary import Vocabulary, count_words, default_tokenize
+from sktransfer.elmo.vocabulary import Vocabulary, count_words
 
 SUBJECTS = ["the cat", "a dog", "my friend", "the old man", "her sister"]
 VERBS = ["likes", "sees", "hates", "wants", "finds"]
@@ -50,13 +50,6 @@ def test_vocabulary_build_order_and_file(tmp_path):
     assert Vocabulary.build(counts, min_count=2).tokens[3:] == ["a", "b"]
     with pytest.raises(ValueError, match="vocab_size"):
         Vocabulary.build(counts, max_size=0)
-
-
-def test_default_tokenizer_matches_the_vectorizer_tokenizer():
-    from sktransfer.tokenize import word_tokenize
-
-    text = "I don't like it's ending, really! U.S. e-mail rock'n'roll 3.5 :-)"
-    assert default_tokenize(text) == word_tokenize(text)
 
 
 def test_windows_pack_whole_sentences_and_cut_long_ones():
