@@ -88,7 +88,7 @@ def test_pretrain_elmo_tokenizes_with_it_when_no_tokenizer_is_given(tmp_path, mo
 
     monkeypatch.setattr(pretrain, "word_tokenize", spy)
     docs = ["I don't know.", "It's fine, isn't it?"]
-    pretrain.pretrain_elmo(docs, tmp_path, options="tiny", epochs=1, held_out_fraction=0.0, progress=False)
+    pretrain.pretrain_elmo(docs, tmp_path, architecture="tiny", epochs=1, held_out_fraction=0.0, progress=False)
     assert seen == docs
     vocab = (tmp_path / "vocab.txt").read_text(encoding="utf-8").splitlines()
     assert {"do", "n't", "'s", "is"} <= set(vocab)

@@ -38,6 +38,7 @@ import json
 import math
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -60,7 +61,8 @@ PathLike = Union[str, os.PathLike]
 
 _CNN_COMMON = {"activation": "relu", "n_characters": 262, "max_characters_per_token": 50}
 
-#: Architecture presets (ELMo options). ``"small"`` is the published small ELMo
+#: Named architectures to pretrain from scratch (ELMo options; untrained, unlike the published
+#: models of ``ELMoVectorizer(preset=...)``). ``"small"`` is the architecture of the published small ELMo
 #: (``2x1024_128_2048cnn_1xhighway``); ``"compact"`` keeps its 128-wide projection (256-wide
 #: features) but a 256-wide cell and a 512-filter CNN, for CPU budgets of a few million
 #: tokens per hour (~1.7M parameters, ~3.5 MB in float16); ``"tiny"`` is for tests.
@@ -92,13 +94,26 @@ _CHECKPOINT = "checkpoint.pt"
 
 
 def architecture_options(options: Union[None, str, Mapping[str, Any], PathLike]) -> dict:
-    """Resolve ``options`` (preset name, dict or ``options.json`` path; None = ``"compact"``)."""
+    """ELMo ``lstm`` and ``char_cnn`` options of an architecture.
+
+    Parameters
+    ----------
+    options : str, dict, path-like or None
+        A name of :data:`ARCHITECTURES`, ELMo options as a dict, or an ``options.json`` path;
+        None means ``"compact"``.
+
+    Returns
+    -------
+    dict
+        ``{"lstm": ..., "char_cnn": ...}`` (training keys of the input are dropped).
+    """
     if options is None:
         options = "compact"
     if isinstance(options, str) and not options.endswith(".json") and os.path.sep not in options:
         if options not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture preset {options!r}; choose one of {sorted(ARCHITECTURES)}, "
-                             "or pass an options dict / options.json path")
+            names = ", ".join(map(repr, sorted(ARCHITECTURES)))
+            raise ValueError(f"unknown architecture {options!r}: expected one of {names}, ELMo options as a dict, "
+                             "or the path of an options.json file")
         options = ARCHITECTURES[options]
     opts = load_options(options)
     # Only ELMo's architecture is taken from the input; training keys are rewritten later.
@@ -498,11 +513,23 @@ def _write_training_json(result: PretrainResult, config: Dict[str, Any], prepare
         fout.write("\n")
 
 
+def _architecture_argument(architecture, options):
+    """``architecture``, or the value of its deprecated name ``options`` (with a FutureWarning)."""
+    if isinstance(options, str) and options == "deprecated":
+        return architecture
+    if architecture is not None:
+        raise TypeError(f"pretrain_elmo got both architecture={architecture!r} and options={options!r}, its "
+                        "deprecated name; pass only architecture=")
+    warnings.warn("pretrain_elmo(options=...) is deprecated and will be removed; pass architecture= instead "
+                  "(it takes the same values)", FutureWarning, stacklevel=3)
+    return options
+
+
 def pretrain_elmo(
     corpus: Union[PathLike, Iterable[str]],
     out_dir: PathLike,
     *,
-    options: Union[None, str, Mapping[str, Any], PathLike] = "compact",
+    architecture: Union[None, str, Mapping[str, Any], PathLike] = None,
     vocab_size: int = 50000,
     min_count: int = 1,
     epochs: Optional[int] = None,
@@ -525,6 +552,7 @@ def pretrain_elmo(
     tokenizer: Optional[Callable[[str], List[str]]] = None,
     callback: Optional[Callable[[Dict[str, Any]], Optional[bool]]] = None,
     dtype: str = "float32",
+    options: Union[None, str, Mapping[str, Any], PathLike] = "deprecated",
 ) -> PretrainResult:
     """Pretrain a biLM (forward + backward LMs jointly) and write a loadable ELMo model.
 
@@ -536,9 +564,9 @@ def pretrain_elmo(
     out_dir : path-like
         Receives ``options.json``, ``weights.hdf5``, ``vocab.txt``, ``training.json`` and
         ``checkpoint.pt`` (model + optimizer + RNG + position, for ``resume``).
-    options : str, dict or path, default="compact"
-        Architecture: a preset of :data:`ARCHITECTURES` (``"tiny"``, ``"compact"``,
-        ``"small"``), ELMo options as a dict, or an ``options.json`` path.
+    architecture : str, dict, path or None, default=None
+        What to pretrain: a name of :data:`ARCHITECTURES` (``"tiny"``, ``"compact"``,
+        ``"small"``), ELMo options as a dict, or an ``options.json`` path. None: ``"compact"``.
     vocab_size : int, default=50000
         Softmax words (most frequent training words); ``<S>``, ``</S>``, ``<UNK>`` come on top.
     min_count : int, default=1
@@ -591,6 +619,8 @@ def pretrain_elmo(
         returning ``False`` stops training after writing a checkpoint and the model.
     dtype : {"float32", "float16"}, default="float32"
         Storage type of ``weights.hdf5``.
+    options : str, dict or path
+        Deprecated name of ``architecture`` (emits a ``FutureWarning``); will be removed.
 
     Returns
     -------
@@ -606,7 +636,7 @@ def pretrain_elmo(
         raise ValueError(f"dtype must be 'float32' or 'float16', got {dtype!r}")
     if epochs is not None and epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
-    arch = architecture_options(options)
+    arch = architecture_options(_architecture_argument(architecture, options))
     tokenize = word_tokenize if tokenizer is None else tokenizer
     if not callable(tokenize):
         raise TypeError(f"tokenizer must be a callable str -> list of str, got {tokenizer!r}")

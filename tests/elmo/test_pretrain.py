@@ -3,6 +3,7 @@
 import json
 import math
 import random
+import warnings
 
 import h5py
 import numpy as np
@@ -27,7 +28,7 @@ def grammar_corpus(n_docs=300, seed=0):
                      for _ in range(rng.randint(2, 5))) for _ in range(n_docs)]
 
 
-FAST = dict(options="tiny", batch_size=16, lr=1e-2, progress=False, held_out_fraction=0.1)
+FAST = dict(architecture="tiny", batch_size=16, lr=1e-2, progress=False, held_out_fraction=0.1)
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +173,7 @@ def test_output_loads_and_gives_finite_activations(trained):
 
 
 def test_hdf5_layout_matches_the_reference_fixture(tmp_path, options_file, weight_file):
-    pretrain_elmo(grammar_corpus(40), tmp_path, epochs=1, **{**FAST, "options": options_file})
+    pretrain_elmo(grammar_corpus(40), tmp_path, epochs=1, **{**FAST, "architecture": options_file})
 
     def layout(path):
         found = {}
@@ -264,9 +265,27 @@ def test_clear_errors(tmp_path):
         pretrain_elmo(["", "   ", "\n"], tmp_path / "a", **FAST)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         pretrain_elmo(tmp_path / "missing.txt", tmp_path / "b", **FAST)
-    with pytest.raises(ValueError, match="unknown architecture preset 'huge'"):
-        pretrain_elmo(["some text"], tmp_path / "c", **{**FAST, "options": "huge"})
+    with pytest.raises(ValueError, match="unknown architecture 'huge': expected one of 'compact', 'small', 'tiny'"):
+        pretrain_elmo(["some text"], tmp_path / "c", **{**FAST, "architecture": "huge"})
     with pytest.raises(ValueError, match="softmax"):
         pretrain_elmo(["some text"], tmp_path / "d", softmax="sampled", **FAST)
     with pytest.raises(TypeError, match="str"):
         pretrain_elmo(["ok", 3], tmp_path / "e", **FAST)
+
+
+def test_options_is_a_deprecated_name_of_architecture(tmp_path):
+    docs = grammar_corpus(40)
+    kw = {**{k: v for k, v in FAST.items() if k != "architecture"}, "epochs": 1}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the new name warns about nothing
+        pretrain_elmo(docs, tmp_path / "new", architecture="tiny", **kw)
+    with pytest.warns(FutureWarning, match=r"options=\.\.\.\) is deprecated.*pass architecture= instead") as caught:
+        pretrain_elmo(docs, tmp_path / "old", options="tiny", **kw)
+    assert caught[0].filename == __file__  # attributed to the caller's line
+    new, old = _weights(tmp_path / "new"), _weights(tmp_path / "old")
+    assert new.keys() == old.keys()
+    for name in new:
+        np.testing.assert_array_equal(new[name], old[name], err_msg=name)
+    with pytest.raises(TypeError, match=r"both architecture='tiny' and options='small'.*pass only architecture="):
+        pretrain_elmo(docs, tmp_path / "both", architecture="tiny", options="small", **kw)
+    assert not (tmp_path / "both").exists()
