@@ -396,6 +396,7 @@ checkpoint.pt; running the same command again resumes from the checkpoint.
 _PRETRAIN_EPILOG = """\
 examples:
   sktransfer pretrain-elmo reviews.txt --out my-elmo                     # compact model, one epoch
+  sktransfer pretrain-elmo reviews.txt --out small-elmo --architecture small --device cuda
   sktransfer pretrain-elmo imdb --out imdb-elmo --max-tokens 6000000 --dtype float16
   sktransfer compare --elmo-options my-elmo/options.json --elmo-weights my-elmo/weights.hdf5
 """
@@ -411,7 +412,10 @@ def _add_pretrain_elmo(subparsers):
     )
     p.add_argument("corpus", help="a text file (one document per line), a folder of .txt files, or 'imdb'")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (resumes when it holds a checkpoint)")
-    p.add_argument("--preset", default="compact", help="architecture: tiny, compact (default), small, or an options.json")
+    p.add_argument("--architecture", default=None, metavar="NAME_OR_FILE",
+                   help="what to pretrain from scratch: tiny, compact (default), small, or an options.json")
+    # Deprecated: "preset" also names the published, trained models of ELMoVectorizer(preset=...).
+    p.add_argument("--preset", default=None, help=argparse.SUPPRESS)
     p.add_argument("--max-tokens", type=_positive_int, default=None, help="training budget in words (default: one epoch)")
     p.add_argument("--epochs", type=_positive_int, default=None, help="passes over the corpus (default: 1)")
     p.add_argument("--vocab-size", type=_positive_int, default=50000, help="softmax vocabulary (default: 50000)")
@@ -430,9 +434,27 @@ def _add_pretrain_elmo(subparsers):
     return p
 
 
-def _run_pretrain_elmo(args, parser):
-    from .elmo.pretrain import pretrain_elmo
+def _pretrain_architecture(args, parser):
+    """The --architecture value, or that of its deprecated spelling --preset (with a warning)."""
+    if args.preset is None:
+        return args.architecture or "compact"
+    if args.architecture is not None:
+        parser.error(f"--preset is the deprecated spelling of --architecture; pass only --architecture "
+                     f"(got --architecture {args.architecture} and --preset {args.preset})")
+    print(f"warning: --preset is deprecated for pretrain-elmo and will be removed; use --architecture "
+          f"{args.preset} (a preset is a published, trained model, as in ELMoVectorizer(preset=...))",
+          file=sys.stderr)
+    return args.preset
 
+
+def _run_pretrain_elmo(args, parser):
+    from .elmo.pretrain import architecture_options, pretrain_elmo
+
+    architecture = _pretrain_architecture(args, parser)
+    try:
+        architecture_options(architecture)
+    except (OSError, ValueError) as exc:  # fail now, not after reading the corpus
+        parser.error(f"--architecture: {exc}")
     corpus = args.corpus
     if corpus == "imdb":
         from .datasets import imdb_pretraining_corpus
@@ -442,7 +464,7 @@ def _run_pretrain_elmo(args, parser):
         parser.error(f"CORPUS {corpus!r} is neither 'imdb' nor an existing file or folder.")
     start = time.perf_counter()
     result = pretrain_elmo(
-        corpus, args.out, options=args.preset, vocab_size=args.vocab_size, epochs=args.epochs,
+        corpus, args.out, architecture=architecture, vocab_size=args.vocab_size, epochs=args.epochs,
         max_tokens=args.max_tokens, batch_size=args.batch_size, bptt=args.bptt, lr=args.lr, seed=args.seed,
         eval_every=args.eval_every, resume=not args.no_resume, progress=not args.no_progress, device=args.device, dtype=args.dtype,
     )

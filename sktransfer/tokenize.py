@@ -1,4 +1,10 @@
-"""A small regex word tokenizer for ELMo input (no model, no sklearn)."""
+"""The word tokenizer of ELMo input, defined once (no model, no sklearn).
+
+``ELMoVectorizer`` tokenizes with it by default and ``sktransfer.elmo.pretrain`` pretrains with
+it by default: a model must see at inference the tokenization it was pretrained on, and one
+definition cannot drift apart the way two copies could. Only the standard library is imported
+here, so the low-level ``sktransfer.elmo`` package can use it without the sklearn layer.
+"""
 
 import re
 

@@ -221,7 +221,7 @@ def test_pretrain_elmo_end_to_end(tmp_path, capsys):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(["the film was great . i loved it .", "the film was bad . i hated it ."] * 40))
     out = tmp_path / "elmo"
-    status = main(["pretrain-elmo", str(corpus), "--out", str(out), "--preset", "tiny", "--max-tokens", "2000",
+    status = main(["pretrain-elmo", str(corpus), "--out", str(out), "--architecture", "tiny", "--max-tokens", "2000",
                    "--vocab-size", "50", "--batch-size", "16", "--no-progress"])
     assert status == 0
     printed = capsys.readouterr().out
@@ -235,3 +235,58 @@ def test_pretrain_elmo_missing_corpus(tmp_path, capsys):
         main(["pretrain-elmo", str(tmp_path / "nope.txt"), "--out", str(tmp_path / "o")])
     assert info.value.code == 2
     assert "neither 'imdb' nor an existing file" in capsys.readouterr().err
+
+
+@pytest.fixture
+def pretrain_calls(monkeypatch):
+    """Records the arguments pretrain-elmo passes to pretrain_elmo, and stops there."""
+    from sktransfer.elmo import pretrain
+
+    calls = []
+
+    class Stop(Exception):
+        pass
+
+    def record(corpus, out_dir, **kwargs):
+        calls.append(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(pretrain, "pretrain_elmo", record)
+    return calls, Stop
+
+
+@pytest.mark.parametrize("flags, expected", [([], "compact"), (["--architecture", "small"], "small"),
+                                             (["--architecture", "tiny"], "tiny")])
+def test_pretrain_elmo_architecture(tmp_path, capsys, pretrain_calls, flags, expected):
+    calls, stop = pretrain_calls
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("some text .\n")
+    with pytest.raises(stop):
+        main(["pretrain-elmo", str(corpus), "--out", str(tmp_path / "o"), *flags])
+    assert calls[0]["architecture"] == expected and "options" not in calls[0]
+    assert "deprecated" not in capsys.readouterr().err
+
+
+def test_pretrain_elmo_preset_is_a_deprecated_spelling_of_architecture(tmp_path, capsys, pretrain_calls):
+    calls, stop = pretrain_calls
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("some text .\n")
+    with pytest.raises(stop):
+        main(["pretrain-elmo", str(corpus), "--out", str(tmp_path / "o"), "--preset", "small"])
+    assert calls[0]["architecture"] == "small"
+    assert "--preset is deprecated for pretrain-elmo and will be removed; use --architecture small" in (
+        capsys.readouterr().err)
+    with pytest.raises(SystemExit) as info:
+        main(["pretrain-elmo", str(corpus), "--out", str(tmp_path / "o"), "--preset", "small",
+              "--architecture", "tiny"])
+    assert info.value.code == 2 and len(calls) == 1
+    assert "pass only --architecture (got --architecture tiny and --preset small)" in capsys.readouterr().err
+
+
+def test_pretrain_elmo_unknown_architecture(tmp_path, capsys, pretrain_calls):
+    calls, _ = pretrain_calls
+    with pytest.raises(SystemExit) as info:
+        main(["pretrain-elmo", str(tmp_path), "--out", str(tmp_path / "o"), "--architecture", "huge"])
+    assert info.value.code == 2 and not calls
+    assert "--architecture: unknown architecture 'huge': expected one of 'compact', 'small', 'tiny'" in (
+        capsys.readouterr().err)

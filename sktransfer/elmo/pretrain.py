@@ -38,18 +38,21 @@ import json
 import math
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .._io import atomic_path, atomic_write
+from ..tokenize import word_tokenize
 from .bilm import ElmoBiLm
 from .corpus import TokenizedCorpus, epoch_batches, iter_documents, make_batch, sequential_batches, unigram_counts
-from .vocabulary import Vocabulary, count_words, default_tokenize
+from .vocabulary import Vocabulary, count_words
 from .weights import load_options, save_weights, write_options
 
 __all__ = ["ARCHITECTURES", "PretrainResult", "pretrain_elmo", "architecture_options"]
@@ -58,7 +61,8 @@ PathLike = Union[str, os.PathLike]
 
 _CNN_COMMON = {"activation": "relu", "n_characters": 262, "max_characters_per_token": 50}
 
-#: Architecture presets (ELMo options). ``"small"`` is the published small ELMo
+#: Named architectures to pretrain from scratch (ELMo options; untrained, unlike the published
+#: models of ``ELMoVectorizer(preset=...)``). ``"small"`` is the architecture of the published small ELMo
 #: (``2x1024_128_2048cnn_1xhighway``); ``"compact"`` keeps its 128-wide projection (256-wide
 #: features) but a 256-wide cell and a 512-filter CNN, for CPU budgets of a few million
 #: tokens per hour (~1.7M parameters, ~3.5 MB in float16); ``"tiny"`` is for tests.
@@ -90,13 +94,26 @@ _CHECKPOINT = "checkpoint.pt"
 
 
 def architecture_options(options: Union[None, str, Mapping[str, Any], PathLike]) -> dict:
-    """Resolve ``options`` (preset name, dict or ``options.json`` path; None = ``"compact"``)."""
+    """ELMo ``lstm`` and ``char_cnn`` options of an architecture.
+
+    Parameters
+    ----------
+    options : str, dict, path-like or None
+        A name of :data:`ARCHITECTURES`, ELMo options as a dict, or an ``options.json`` path;
+        None means ``"compact"``.
+
+    Returns
+    -------
+    dict
+        ``{"lstm": ..., "char_cnn": ...}`` (training keys of the input are dropped).
+    """
     if options is None:
         options = "compact"
     if isinstance(options, str) and not options.endswith(".json") and os.path.sep not in options:
         if options not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture preset {options!r}; choose one of {sorted(ARCHITECTURES)}, "
-                             "or pass an options dict / options.json path")
+            names = ", ".join(map(repr, sorted(ARCHITECTURES)))
+            raise ValueError(f"unknown architecture {options!r}: expected one of {names}, ELMo options as a dict, "
+                             "or the path of an options.json file")
         options = ARCHITECTURES[options]
     opts = load_options(options)
     # Only ELMo's architecture is taken from the input; training keys are rewritten later.
@@ -214,12 +231,6 @@ def _fingerprint(config: Mapping[str, Any], vocab: Vocabulary, corpus: Tokenized
     return h.hexdigest()
 
 
-def _atomic_torch_save(obj, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)  # never leave a half-written checkpoint under the real name
-
-
 def _unigram_perplexity(train_counts: np.ndarray, held_counts: np.ndarray, n_windows: int) -> float:
     """Held-out perplexity of an add-one-smoothed training unigram model, same targets as the biLM.
 
@@ -263,17 +274,262 @@ def _to_device(batch, device):
 
 
 def _write_model(model: _BiLmTrainer, options: dict, out: Path, dtype: str) -> None:
-    write_options(options, out / "options.json")
-    tmp = out / "weights.hdf5.tmp"
-    save_weights(model.bilm, tmp, dtype=dtype)
-    os.replace(tmp, out / "weights.hdf5")
+    # Each file is renamed into place only when complete: a reader (or a crash) never sees half.
+    with atomic_path(out / "options.json") as tmp:
+        write_options(options, tmp)
+    with atomic_path(out / "weights.hdf5") as tmp:
+        save_weights(model.bilm, tmp, dtype=dtype)
+
+
+@dataclass
+class _PreparedCorpus:
+    """The tokenised corpus and the tables derived from it that training reads."""
+
+    data: TokenizedCorpus
+    vocab: Vocabulary
+    char_table: np.ndarray
+    type_to_softmax: np.ndarray
+    unigram_perplexity: Optional[float]
+
+
+def _prepare_corpus(corpus, tokenize, *, bptt, held_out_fraction, seed, max_documents, vocab_size,
+                    min_count) -> _PreparedCorpus:
+    """Tokenise and window the documents, hold some out, build the vocabulary and the lookup tables."""
+    data = TokenizedCorpus(iter_documents(corpus), tokenize, window=bptt, held_out_fraction=held_out_fraction,
+                           seed=seed, max_documents=max_documents)
+    # From the training documents only, so that held-out perplexity honestly includes unknown words.
+    vocab = Vocabulary.build(count_words(data.train_documents), vocab_size, min_count)
+    type_to_softmax = data.softmax_ids(vocab)
+    unigram_ppl = None
+    if len(data.held_out):
+        train_counts = unigram_counts(data.train, type_to_softmax, len(vocab))
+        held_counts = unigram_counts(data.held_out, type_to_softmax, len(vocab))
+        unigram_ppl = _unigram_perplexity(train_counts, held_counts, len(data.held_out))
+    return _PreparedCorpus(data, vocab, data.char_table(), type_to_softmax, unigram_ppl)
+
+
+def _output_options(arch: dict, prepared: _PreparedCorpus, cutoffs: List[int], *, dropout: float,
+                    clip_norm: Optional[float], batch_size: int, bptt: int) -> dict:
+    """``options.json``: the architecture plus bilm-tf's own training keys, for provenance."""
+    options = copy.deepcopy(arch)
+    options.update({"bidirectional": True, "dropout": dropout, "all_clip_norm_val": clip_norm,
+                    "n_tokens_vocab": len(prepared.vocab), "batch_size": batch_size, "unroll_steps": bptt,
+                    "n_train_tokens": prepared.data.train.n_tokens,
+                    "softmax": {"type": "adaptive" if cutoffs else "full", "cutoffs": cutoffs}})
+    return options
+
+
+def _build_model(arch: dict, n_classes: int, cutoffs: List[int], *, dropout: float, optimizer: str, lr: float,
+                 seed: int, device: torch.device):
+    """The biLM with its softmax, in training mode, and its optimizer.
+
+    The softmax is initialised from the global torch RNG: seed it first for a reproducible run.
+    """
+    bilm = ElmoBiLm.from_options(arch, random_state=seed)
+    bilm.requires_grad_(True)
+    model = _BiLmTrainer(bilm, n_classes, cutoffs, dropout).to(device)
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    if optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=lr)
+    else:
+        opt = torch.optim.Adagrad(params, lr=lr, initial_accumulator_value=1.0)  # bilm-tf's setting
+    return model, opt
+
+
+@dataclass(frozen=True)
+class _Schedule:
+    """When training stops, checkpoints and evaluates (steps; None = never between epochs)."""
+
+    max_epochs: int
+    max_tokens: Optional[int]
+    checkpoint_every: Optional[int]
+    eval_every: Optional[int]
+
+    def budget_left(self, position: Mapping[str, int]) -> bool:
+        return self.max_tokens is None or position["tokens"] < self.max_tokens
+
+
+class _Pretrainer:
+    """The state of one pretraining run and the operations that advance, score and save it.
+
+    ``position`` (epoch, batch within the epoch, step, tokens) and ``history`` (one record per
+    evaluation) are checkpointed with the model, the optimizer and the torch RNG, so that a
+    resumed run continues bit for bit where the checkpoint was taken. ``running_loss`` and the
+    throughput counters belong to this call only.
+    """
+
+    def __init__(self, model: _BiLmTrainer, optimizer: torch.optim.Optimizer, prepared: _PreparedCorpus, *,
+                 batch_size: int, clip_norm: Optional[float], seed: int, device: torch.device, out: Path,
+                 output_options: dict, dtype: str, config: Dict[str, Any], fingerprint: str) -> None:
+        self.model = model
+        self.optimizer = optimizer
+        self.params = [p for group in optimizer.param_groups for p in group["params"]]
+        self.prepared = prepared
+        self.batch_size = batch_size
+        self.clip_norm = clip_norm
+        self.seed = seed
+        self.device = device
+        self.out = out
+        self.output_options = output_options
+        self.dtype = dtype
+        self.config = config
+        self.fingerprint = fingerprint
+        self.position: Dict[str, int] = {"epoch": 0, "batch": 0, "step": 0, "tokens": 0}
+        self.history: List[Dict[str, Any]] = []
+        self.running_loss: Optional[float] = None
+        self.trained_tokens = 0
+        self.trained_seconds = 0.0
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out / _CHECKPOINT
+
+    def resume(self) -> None:
+        """Restore model, optimizer, torch RNG, position and history from the checkpoint."""
+        path = self.checkpoint_path
+        state = torch.load(path, map_location=self.device, weights_only=False)
+        if state.get("fingerprint") != self.fingerprint:
+            raise ValueError(f"{path} comes from a different corpus, vocabulary, architecture or "
+                             "hyperparameters; pass resume=False (or another out_dir) to start over")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        self.position, self.history = state["position"], state["history"]
+
+    def epoch_batches(self) -> List[np.ndarray]:
+        """The current epoch's batches of training windows (a function of seed and epoch)."""
+        return epoch_batches(len(self.prepared.data.train), self.batch_size, self.seed, self.position["epoch"])
+
+    def train_step(self, members: np.ndarray) -> Tuple[float, int]:
+        """One optimizer step on the windows ``members``; advances the position.
+
+        Returns the batch's loss and its number of words.
+        """
+        prepared = self.prepared
+        tic = time.perf_counter()
+        batch = _to_device(make_batch(prepared.data.train, members, prepared.char_table, prepared.type_to_softmax),
+                           self.device)
+        fwd, bwd, n = self.model(batch)
+        loss = 0.5 * (fwd + bwd) / n
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.clip_norm:
+            torch.nn.utils.clip_grad_norm_(self.params, self.clip_norm)
+        self.optimizer.step()
+        self.trained_seconds += time.perf_counter() - tic
+        self.trained_tokens += batch["n_words"]
+        self.position["batch"] += 1
+        self.position["step"] += 1
+        self.position["tokens"] += batch["n_words"]
+        value = float(loss.detach())
+        self.running_loss = value if self.running_loss is None else 0.98 * self.running_loss + 0.02 * value
+        return value, batch["n_words"]
+
+    def end_epoch(self) -> None:
+        self.position["epoch"] += 1
+        self.position["batch"] = 0
+
+    def evaluate(self) -> None:
+        """Score the held-out windows and append a record to ``history``."""
+        prepared = self.prepared
+        record = {"step": self.position["step"], "epoch": self.position["epoch"], "tokens": self.position["tokens"],
+                  "train_loss": self.running_loss, "unigram_perplexity": prepared.unigram_perplexity,
+                  "time": time.time()}
+        scores = _evaluate(self.model, prepared.data, prepared.char_table, prepared.type_to_softmax,
+                           max(self.batch_size, 64), self.device)
+        if scores:
+            record.update(scores)
+        self.history.append(record)
+
+    def write_checkpoint(self) -> None:
+        state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                 "torch_rng": torch.get_rng_state(), "position": dict(self.position), "history": self.history,
+                 "fingerprint": self.fingerprint, "config": self.config}
+        with atomic_path(self.checkpoint_path) as tmp:
+            torch.save(state, tmp)
+
+    def write_model(self) -> None:
+        _write_model(self.model, self.output_options, self.out, self.dtype)
+
+
+def _progress_bar(schedule: _Schedule, n_train_tokens: int, tokens_done: int):
+    from tqdm.auto import tqdm  # only needed for the bar; keeps the package import light
+
+    total = schedule.max_tokens if schedule.max_tokens is not None else n_train_tokens * schedule.max_epochs
+    return tqdm(total=total, initial=min(tokens_done, total), unit="tok", unit_scale=True, desc="pretrain-elmo",
+                dynamic_ncols=True)
+
+
+def _train(trainer: _Pretrainer, schedule: _Schedule, *, callback, bar) -> None:
+    """Epochs of shuffled batches until the epochs or the token budget run out, or ``callback`` stops.
+
+    Every epoch end evaluates, checkpoints and writes the model; the end evaluates (unless the
+    last step was just evaluated) and checkpoints.
+    """
+    while trainer.position["epoch"] < schedule.max_epochs and schedule.budget_left(trainer.position):
+        batches = trainer.epoch_batches()
+        stopped = _train_epoch(trainer, batches, schedule, callback=callback, bar=bar)
+        if trainer.position["batch"] >= len(batches):
+            trainer.end_epoch()
+            trainer.evaluate()
+            trainer.write_checkpoint()
+            trainer.write_model()
+        if stopped:
+            break
+    if not trainer.history or trainer.history[-1]["step"] != trainer.position["step"]:
+        trainer.evaluate()
+    trainer.write_checkpoint()
+
+
+def _train_epoch(trainer: _Pretrainer, batches: List[np.ndarray], schedule: _Schedule, *, callback, bar) -> bool:
+    """Train on the rest of one epoch's ``batches`` (within budget); True when ``callback`` said stop."""
+    while trainer.position["batch"] < len(batches) and schedule.budget_left(trainer.position):
+        loss, n_words = trainer.train_step(batches[trainer.position["batch"]])
+        position = trainer.position
+        if bar is not None:
+            bar.update(n_words)
+            bar.set_postfix(loss=f"{trainer.running_loss:.3f}", ppl=f"{math.exp(trainer.running_loss):.1f}",
+                            epoch=position["epoch"], refresh=False)
+        if schedule.checkpoint_every and position["step"] % schedule.checkpoint_every == 0:
+            trainer.write_checkpoint()
+        if schedule.eval_every and position["step"] % schedule.eval_every == 0:
+            trainer.evaluate()
+        info = {"step": position["step"], "epoch": position["epoch"], "tokens": position["tokens"], "loss": loss}
+        if callback is not None and callback(info) is False:
+            return True
+    return False
+
+
+def _write_training_json(result: PretrainResult, config: Dict[str, Any], prepared: _PreparedCorpus, dtype: str,
+                         out: Path) -> None:
+    data = prepared.data
+    meta = {"result": result.to_dict(), "config": config, "n_vocab": len(prepared.vocab),
+            "n_train_windows": len(data.train), "n_train_tokens": data.train.n_tokens,
+            "n_held_out_windows": len(data.held_out), "n_held_out_tokens": data.held_out.n_tokens,
+            "n_types": len(data.types), "weights_dtype": dtype, "torch": torch.__version__}
+    with atomic_write(out / "training.json", "w") as fout:
+        json.dump(meta, fout, indent=2)
+        fout.write("\n")
+
+
+def _architecture_argument(architecture, options):
+    """``architecture``, or the value of its deprecated name ``options`` (with a FutureWarning)."""
+    if isinstance(options, str) and options == "deprecated":
+        return architecture
+    if architecture is not None:
+        raise TypeError(f"pretrain_elmo got both architecture={architecture!r} and options={options!r}, its "
+                        "deprecated name; pass only architecture=")
+    warnings.warn("pretrain_elmo(options=...) is deprecated and will be removed; pass architecture= instead "
+                  "(it takes the same values)", FutureWarning, stacklevel=3)
+    return options
 
 
 def pretrain_elmo(
     corpus: Union[PathLike, Iterable[str]],
     out_dir: PathLike,
     *,
-    options: Union[None, str, Mapping[str, Any], PathLike] = "compact",
+    architecture: Union[None, str, Mapping[str, Any], PathLike] = None,
     vocab_size: int = 50000,
     min_count: int = 1,
     epochs: Optional[int] = None,
@@ -296,6 +552,7 @@ def pretrain_elmo(
     tokenizer: Optional[Callable[[str], List[str]]] = None,
     callback: Optional[Callable[[Dict[str, Any]], Optional[bool]]] = None,
     dtype: str = "float32",
+    options: Union[None, str, Mapping[str, Any], PathLike] = "deprecated",
 ) -> PretrainResult:
     """Pretrain a biLM (forward + backward LMs jointly) and write a loadable ELMo model.
 
@@ -307,9 +564,9 @@ def pretrain_elmo(
     out_dir : path-like
         Receives ``options.json``, ``weights.hdf5``, ``vocab.txt``, ``training.json`` and
         ``checkpoint.pt`` (model + optimizer + RNG + position, for ``resume``).
-    options : str, dict or path, default="compact"
-        Architecture: a preset of :data:`ARCHITECTURES` (``"tiny"``, ``"compact"``,
-        ``"small"``), ELMo options as a dict, or an ``options.json`` path.
+    architecture : str, dict, path or None, default=None
+        What to pretrain: a name of :data:`ARCHITECTURES` (``"tiny"``, ``"compact"``,
+        ``"small"``), ELMo options as a dict, or an ``options.json`` path. None: ``"compact"``.
     vocab_size : int, default=50000
         Softmax words (most frequent training words); ``<S>``, ``</S>``, ``<UNK>`` come on top.
     min_count : int, default=1
@@ -355,13 +612,15 @@ def pretrain_elmo(
         tqdm bar with tokens/s and the running loss.
     device : str or torch.device, default="cpu"
     tokenizer : callable or None
-        str -> list of str; None splits words, punctuation and English clitics (the same
-        rule as the ELMo vectorizer's default tokenizer).
+        str -> list of str; None: :func:`sktransfer.tokenize.word_tokenize` (words,
+        punctuation and English clitics), the very function the ELMo vectorizer uses by default.
     callback : callable or None
         Called after every step with a dict (``step``, ``epoch``, ``tokens``, ``loss``);
         returning ``False`` stops training after writing a checkpoint and the model.
     dtype : {"float32", "float16"}, default="float32"
         Storage type of ``weights.hdf5``.
+    options : str, dict or path
+        Deprecated name of ``architecture`` (emits a ``FutureWarning``); will be removed.
 
     Returns
     -------
@@ -377,152 +636,56 @@ def pretrain_elmo(
         raise ValueError(f"dtype must be 'float32' or 'float16', got {dtype!r}")
     if epochs is not None and epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
-    arch = architecture_options(options)
-    tokenize = default_tokenize if tokenizer is None else tokenizer
+    arch = architecture_options(_architecture_argument(architecture, options))
+    tokenize = word_tokenize if tokenizer is None else tokenizer
     if not callable(tokenize):
         raise TypeError(f"tokenizer must be a callable str -> list of str, got {tokenizer!r}")
     device = torch.device(device)
     lr = float(lr) if lr is not None else (1e-3 if optimizer == "adam" else 0.2)
-    max_epochs = epochs if epochs is not None else (1 if max_tokens is None else 10**9)
+    schedule = _Schedule(max_epochs=epochs if epochs is not None else (1 if max_tokens is None else 10**9),
+                         max_tokens=max_tokens, checkpoint_every=checkpoint_every, eval_every=eval_every)
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    data = TokenizedCorpus(iter_documents(corpus), tokenize, window=bptt, held_out_fraction=held_out_fraction,
-                           seed=seed, max_documents=max_documents)
-    vocab = Vocabulary.build(count_words(data.train_documents), vocab_size, min_count)
-    vocab.save(out / "vocab.txt")
-    cutoffs = _resolve_cutoffs(softmax, len(vocab))
-    char_table = data.char_table()
-    type_to_softmax = data.softmax_ids(vocab)
-    train_counts = unigram_counts(data.train, type_to_softmax, len(vocab))
-    unigram_ppl = None
-    if len(data.held_out):
-        held_counts = unigram_counts(data.held_out, type_to_softmax, len(vocab))
-        unigram_ppl = _unigram_perplexity(train_counts, held_counts, len(data.held_out))
-
+    prepared = _prepare_corpus(corpus, tokenize, bptt=bptt, held_out_fraction=held_out_fraction, seed=seed,
+                               max_documents=max_documents, vocab_size=vocab_size, min_count=min_count)
+    with atomic_path(out / "vocab.txt") as tmp:
+        prepared.vocab.save(tmp)
+    cutoffs = _resolve_cutoffs(softmax, len(prepared.vocab))
     config = {"options": arch, "vocab_size": vocab_size, "min_count": min_count, "batch_size": batch_size,
               "bptt": bptt, "optimizer": optimizer, "lr": lr, "dropout": dropout, "clip_norm": clip_norm,
               "cutoffs": cutoffs, "held_out_fraction": held_out_fraction, "seed": seed}
-    fingerprint = _fingerprint(config, vocab, data)
-    # Written into options.json too: bilm-tf's own training keys, for provenance.
-    full_options = copy.deepcopy(arch)
-    full_options.update({"bidirectional": True, "dropout": dropout, "all_clip_norm_val": clip_norm,
-                         "n_tokens_vocab": len(vocab), "batch_size": batch_size, "unroll_steps": bptt,
-                         "n_train_tokens": data.train.n_tokens,
-                         "softmax": {"type": "adaptive" if cutoffs else "full", "cutoffs": cutoffs}})
 
-    ckpt_path = out / _CHECKPOINT
+    # fork_rng: the run seeds and draws from the global torch RNG; the caller's stream is restored.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        bilm = ElmoBiLm.from_options(arch, random_state=seed)
-        bilm.requires_grad_(True)
-        model = _BiLmTrainer(bilm, len(vocab), cutoffs, dropout).to(device)
-        model.train()
-        params = [p for p in model.parameters() if p.requires_grad]
-        if optimizer == "adam":
-            opt = torch.optim.Adam(params, lr=lr)
-        else:
-            opt = torch.optim.Adagrad(params, lr=lr, initial_accumulator_value=1.0)  # bilm-tf's setting
-        position = {"epoch": 0, "batch": 0, "step": 0, "tokens": 0}
-        history: List[Dict[str, Any]] = []
-        if resume and ckpt_path.exists():
-            state = torch.load(ckpt_path, map_location=device, weights_only=False)
-            if state.get("fingerprint") != fingerprint:
-                raise ValueError(f"{ckpt_path} comes from a different corpus, vocabulary, architecture or "
-                                 "hyperparameters; pass resume=False (or another out_dir) to start over")
-            model.load_state_dict(state["model"])
-            opt.load_state_dict(state["optimizer"])
-            torch.set_rng_state(state["torch_rng"])
-            position, history = state["position"], state["history"]
-
-        def checkpoint():
-            _atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                                "torch_rng": torch.get_rng_state(), "position": dict(position),
-                                "history": history, "fingerprint": fingerprint, "config": config}, ckpt_path)
-
-        def evaluate(train_loss):
-            record = {"step": position["step"], "epoch": position["epoch"], "tokens": position["tokens"],
-                      "train_loss": train_loss, "unigram_perplexity": unigram_ppl, "time": time.time()}
-            scores = _evaluate(model, data, char_table, type_to_softmax, max(batch_size, 64), device)
-            if scores:
-                record.update(scores)
-            history.append(record)
-            return record
-
-        def budget_left():
-            return max_tokens is None or position["tokens"] < max_tokens
-
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm  # only needed for the bar; keeps the package import light
-
-            total = max_tokens if max_tokens is not None else data.train.n_tokens * max_epochs
-            bar = tqdm(total=total, initial=min(position["tokens"], total), unit="tok", unit_scale=True,
-                       desc="pretrain-elmo", dynamic_ncols=True)
-        trained_tokens, trained_seconds = 0, 0.0
-        running = None
-        stopped = False
+        model, opt = _build_model(arch, len(prepared.vocab), cutoffs, dropout=dropout, optimizer=optimizer, lr=lr,
+                                  seed=seed, device=device)
+        trainer = _Pretrainer(
+            model, opt, prepared, batch_size=batch_size, clip_norm=clip_norm, seed=seed, device=device, out=out,
+            output_options=_output_options(arch, prepared, cutoffs, dropout=dropout, clip_norm=clip_norm,
+                                           batch_size=batch_size, bptt=bptt),
+            dtype=dtype, config=config, fingerprint=_fingerprint(config, prepared.vocab, prepared.data),
+        )
+        if resume and trainer.checkpoint_path.exists():
+            trainer.resume()
+        bar = _progress_bar(schedule, prepared.data.train.n_tokens, trainer.position["tokens"]) if progress else None
         try:
-            while position["epoch"] < max_epochs and budget_left() and not stopped:
-                batches = epoch_batches(len(data.train), batch_size, seed, position["epoch"])
-                while position["batch"] < len(batches) and budget_left():
-                    tic = time.perf_counter()
-                    batch = _to_device(make_batch(data.train, batches[position["batch"]], char_table,
-                                                  type_to_softmax), device)
-                    fwd, bwd, n = model(batch)
-                    loss = 0.5 * (fwd + bwd) / n
-                    opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    if clip_norm:
-                        torch.nn.utils.clip_grad_norm_(params, clip_norm)
-                    opt.step()
-                    trained_seconds += time.perf_counter() - tic
-                    trained_tokens += batch["n_words"]
-                    position["batch"] += 1
-                    position["step"] += 1
-                    position["tokens"] += batch["n_words"]
-                    value = float(loss.detach())
-                    running = value if running is None else 0.98 * running + 0.02 * value
-                    if bar is not None:
-                        bar.update(batch["n_words"])
-                        bar.set_postfix(loss=f"{running:.3f}", ppl=f"{math.exp(running):.1f}",
-                                        epoch=position["epoch"], refresh=False)
-                    if checkpoint_every and position["step"] % checkpoint_every == 0:
-                        checkpoint()
-                    if eval_every and position["step"] % eval_every == 0:
-                        evaluate(running)
-                    if callback is not None and callback({"step": position["step"], "epoch": position["epoch"],
-                                                          "tokens": position["tokens"], "loss": value}) is False:
-                        stopped = True
-                        break
-                if position["batch"] >= len(batches):
-                    position["epoch"] += 1
-                    position["batch"] = 0
-                    evaluate(running)
-                    checkpoint()
-                    _write_model(model, full_options, out, dtype)
-            if not history or history[-1]["step"] != position["step"]:
-                evaluate(running)
-            checkpoint()
+            _train(trainer, schedule, callback=callback, bar=bar)
         finally:
             if bar is not None:
                 bar.close()
         model.eval()
-        _write_model(model, full_options, out, dtype)
+        trainer.write_model()
 
-    tokens_per_second = trained_tokens / trained_seconds if trained_seconds > 0 else 0.0
-    last = history[-1] if history else {}
+    seconds = trainer.trained_seconds
+    last = trainer.history[-1] if trainer.history else {}
     result = PretrainResult(
         out_dir=str(out), options_file=str(out / "options.json"), weight_file=str(out / "weights.hdf5"),
-        vocab_file=str(out / "vocab.txt"), training_file=str(out / "training.json"), steps=position["step"],
-        tokens=position["tokens"], tokens_per_second=tokens_per_second,
-        held_out_perplexity=last.get("held_out_perplexity"), unigram_perplexity=unigram_ppl, history=history,
+        vocab_file=str(out / "vocab.txt"), training_file=str(out / "training.json"), steps=trainer.position["step"],
+        tokens=trainer.position["tokens"], tokens_per_second=trainer.trained_tokens / seconds if seconds > 0 else 0.0,
+        held_out_perplexity=last.get("held_out_perplexity"), unigram_perplexity=prepared.unigram_perplexity,
+        history=trainer.history,
     )
-    meta = {"result": result.to_dict(), "config": config, "n_vocab": len(vocab),
-            "n_train_windows": len(data.train), "n_train_tokens": data.train.n_tokens,
-            "n_held_out_windows": len(data.held_out), "n_held_out_tokens": data.held_out.n_tokens,
-            "n_types": len(data.types), "weights_dtype": dtype, "torch": torch.__version__}
-    with open(out / "training.json", "w", encoding="utf-8") as fout:
-        json.dump(meta, fout, indent=2)
-        fout.write("\n")
+    _write_training_json(result, config, prepared, dtype, out)
     return result

@@ -1,4 +1,4 @@
-"""Word vocabulary of the biLM's softmax, and the default pretraining tokenizer.
+"""Word vocabulary of the biLM's softmax.
 
 The vocabulary file is bilm-tf's ``vocab.txt``: one token per line, ``<S>``, ``</S>``,
 ``<UNK>`` first, then the words by decreasing training frequency. Frequency order is
@@ -9,47 +9,16 @@ needs (frequent words in the cheap head cluster).
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
 from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 from .characters import BOS_TOKEN, EOS_TOKEN
 
-__all__ = ["UNK_TOKEN", "SPECIAL_TOKENS", "Vocabulary", "default_tokenize"]
+__all__ = ["UNK_TOKEN", "SPECIAL_TOKENS", "Vocabulary"]
 
 UNK_TOKEN = "<UNK>"
 #: The three reserved entries, in bilm-tf's order (ids 0, 1, 2).
 SPECIAL_TOKENS = (BOS_TOKEN, EOS_TOKEN, UNK_TOKEN)
-
-# The same pattern as sktransfer.tokenize.word_tokenize (which this package may not import):
-# a model should be pretrained on the tokenization it will later see at inference, and the
-# ELMo vectorizer tokenizes with word_tokenize by default.
-_TOKEN = re.compile(
-    r"""
-    \w+(?=n['’]t\b)
-    | n['’]t\b
-    | \w+(?=['’](?:s|re|ve|ll|d|m)\b)
-    | ['’](?:s|re|ve|ll|d|m)\b
-    | \w+(?:[-.'’]\w+)*
-    | [^\w\s]
-    """,
-    re.VERBOSE | re.IGNORECASE,
-)
-
-
-def default_tokenize(text: str) -> List[str]:
-    """Split ``text`` into words, punctuation marks and English clitics.
-
-    Identical to :func:`sktransfer.tokenize.word_tokenize` (the ELMo vectorizer's default),
-    so that pretraining and feature extraction see the same tokens.
-
-    Examples
-    --------
-    >>> default_tokenize("I don't like it's ending, really!")
-    ['I', 'do', "n't", 'like', 'it', "'s", 'ending', ',', 'really', '!']
-    """
-    return _TOKEN.findall(text)
-
 
 class Vocabulary:
     """Softmax vocabulary: ``<S>``, ``</S>``, ``<UNK>`` then words (ids in that order).

@@ -3,6 +3,7 @@
 import json
 import math
 import random
+import warnings
 
 import h5py
 import numpy as np
@@ -13,7 +14,7 @@ from sktransfer.elmo import ElmoBiLm, batch_to_ids, load_options
 from sktransfer.elmo.corpus import TokenizedCorpus, _split_windows, iter_documents
 from sktransfer.elmo.lstm import ElmoLstm
 from sktransfer.elmo.pretrain import ARCHITECTURES, _Softmax, _unigram_perplexity, pretrain_elmo
-from sktransfer.elmo.vocabulary import Vocabulary, count_words, default_tokenize
+from sktransfer.elmo.vocabulary import Vocabulary, count_words
 
 SUBJECTS = ["the cat", "a dog", "my friend", "the old man", "her sister"]
 VERBS = ["likes", "sees", "hates", "wants", "finds"]
@@ -27,7 +28,7 @@ def grammar_corpus(n_docs=300, seed=0):
                      for _ in range(rng.randint(2, 5))) for _ in range(n_docs)]
 
 
-FAST = dict(options="tiny", batch_size=16, lr=1e-2, progress=False, held_out_fraction=0.1)
+FAST = dict(architecture="tiny", batch_size=16, lr=1e-2, progress=False, held_out_fraction=0.1)
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +51,6 @@ def test_vocabulary_build_order_and_file(tmp_path):
     assert Vocabulary.build(counts, min_count=2).tokens[3:] == ["a", "b"]
     with pytest.raises(ValueError, match="vocab_size"):
         Vocabulary.build(counts, max_size=0)
-
-
-def test_default_tokenizer_matches_the_vectorizer_tokenizer():
-    from sktransfer.tokenize import word_tokenize
-
-    text = "I don't like it's ending, really! U.S. e-mail rock'n'roll 3.5 :-)"
-    assert default_tokenize(text) == word_tokenize(text)
 
 
 def test_windows_pack_whole_sentences_and_cut_long_ones():
@@ -179,7 +173,7 @@ def test_output_loads_and_gives_finite_activations(trained):
 
 
 def test_hdf5_layout_matches_the_reference_fixture(tmp_path, options_file, weight_file):
-    pretrain_elmo(grammar_corpus(40), tmp_path, epochs=1, **{**FAST, "options": options_file})
+    pretrain_elmo(grammar_corpus(40), tmp_path, epochs=1, **{**FAST, "architecture": options_file})
 
     def layout(path):
         found = {}
@@ -271,9 +265,27 @@ def test_clear_errors(tmp_path):
         pretrain_elmo(["", "   ", "\n"], tmp_path / "a", **FAST)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         pretrain_elmo(tmp_path / "missing.txt", tmp_path / "b", **FAST)
-    with pytest.raises(ValueError, match="unknown architecture preset 'huge'"):
-        pretrain_elmo(["some text"], tmp_path / "c", **{**FAST, "options": "huge"})
+    with pytest.raises(ValueError, match="unknown architecture 'huge': expected one of 'compact', 'small', 'tiny'"):
+        pretrain_elmo(["some text"], tmp_path / "c", **{**FAST, "architecture": "huge"})
     with pytest.raises(ValueError, match="softmax"):
         pretrain_elmo(["some text"], tmp_path / "d", softmax="sampled", **FAST)
     with pytest.raises(TypeError, match="str"):
         pretrain_elmo(["ok", 3], tmp_path / "e", **FAST)
+
+
+def test_options_is_a_deprecated_name_of_architecture(tmp_path):
+    docs = grammar_corpus(40)
+    kw = {**{k: v for k, v in FAST.items() if k != "architecture"}, "epochs": 1}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the new name warns about nothing
+        pretrain_elmo(docs, tmp_path / "new", architecture="tiny", **kw)
+    with pytest.warns(FutureWarning, match=r"options=\.\.\.\) is deprecated.*pass architecture= instead") as caught:
+        pretrain_elmo(docs, tmp_path / "old", options="tiny", **kw)
+    assert caught[0].filename == __file__  # attributed to the caller's line
+    new, old = _weights(tmp_path / "new"), _weights(tmp_path / "old")
+    assert new.keys() == old.keys()
+    for name in new:
+        np.testing.assert_array_equal(new[name], old[name], err_msg=name)
+    with pytest.raises(TypeError, match=r"both architecture='tiny' and options='small'.*pass only architecture="):
+        pretrain_elmo(docs, tmp_path / "both", architecture="tiny", options="small", **kw)
+    assert not (tmp_path / "both").exists()
