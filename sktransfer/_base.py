@@ -9,11 +9,13 @@ Subclasses implement
 - ``_frozen_model()``: the module whose weights produce the vectors;
 - ``_model_attribute``, ``_pack_model(model)`` and ``_unpack_model(packed)``: how the model is
   pickled (see ``__getstate__``).
-The mixin runs them, with the feature cache (``cache`` parameter) between encode and embed.
+The mixin runs them, with the feature cache (``cache`` parameter) between encode and embed, and
+validates the parameters against the subclass's ``_parameter_constraints`` (see ``_params``).
 """
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn import get_config
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
 from ._model_memo import weights_fingerprint
@@ -37,6 +39,7 @@ class TextVectorizerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     def _validate_texts(self, X):
         return check_texts(X, estimator=self)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Load the model. The texts are only validated: a frozen model learns nothing from them.
 
@@ -50,6 +53,12 @@ class TextVectorizerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Returns
         -------
         self
+
+        Raises
+        ------
+        sklearn.utils._param_validation.InvalidParameterError
+            A parameter has a wrong type or value (a subclass of both TypeError and ValueError);
+            the message names the parameter, what it must be and what it is.
         """
         texts = self._validate_texts(X)
         self._load(texts)
@@ -67,10 +76,13 @@ class TextVectorizerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         ndarray of shape (n_texts, n_features_out_), dtype float32
         """
         check_is_fitted(self, "n_features_out_")
+        if not get_config()["skip_parameter_validation"]:
+            self._validate_params()  # set_params after fit may have changed them
         texts = self._validate_texts(X)
         features = self._embed(texts)
         return np.ascontiguousarray(features, dtype=np.float32)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit to the texts, then embed them (the texts are validated once)."""
         texts = self._validate_texts(X)

@@ -6,10 +6,16 @@ caller never sees the sorted order.
 """
 
 import numpy as np
+from sklearn.utils._param_validation import validate_params
+
+from ._params import BATCH_SIZE
 
 __all__ = ["length_sorted_batches", "map_batches"]
 
 
+# The estimators validate batch_size when they are fitted; inside fit this check is skipped
+# (prefer_skip_nested_validation), outside it guards direct callers with the same constraint.
+@validate_params({"lengths": ["array-like"], "batch_size": BATCH_SIZE}, prefer_skip_nested_validation=True)
 def length_sorted_batches(lengths, batch_size):
     """Split positions into batches of similar length, longest first.
 
@@ -26,8 +32,6 @@ def length_sorted_batches(lengths, batch_size):
     list of ndarray of int
         Positions into the original sequence; together they cover every position exactly once.
     """
-    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     order = np.argsort(-np.asarray(lengths, dtype=np.int64), kind="stable")
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 

@@ -1,33 +1,52 @@
 """BertVectorizer: frozen contextual features from a Hugging Face encoder, as a sklearn transformer."""
 
-import numpy as np
+import numbers
 
 from ._base import TextVectorizerMixin
 from ._batching import map_batches
 from ._device import resolve_device
 from ._model_memo import file_stamp, shared_model, tokenizer_fingerprint
-from ._torch_utils import PRECISIONS, autocast_context, pad_batch
+from ._params import (
+    ANY_INT, BATCH_SIZE, BERT_POOLING, CACHE, DEVICE, MAX_LENGTH, MODEL_PATH, PRECISION, RANDOM_STATE, invalid_parameter,
+)
+from ._torch_utils import autocast_context, pad_batch
 from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path
 from .pooling import pool
 
 __all__ = ["BertVectorizer"]
 
-def check_layers(layers, n_hidden_states):
+
+def check_layers(layers, n_hidden_states, *, caller=None):
     """Validate ``layers`` against a model with ``n_hidden_states`` hidden states (embeddings included).
 
-    Returns the list of layer indices to average.
+    The declared constraint admits an int or an array-like; only the model knows the valid range.
+
+    Returns
+    -------
+    list of int
+        The layer indices to average.
+
+    Raises
+    ------
+    InvalidParameterError
+        When an index is not an int or is out of range (a TypeError and a ValueError).
     """
-    chosen = [layers] if isinstance(layers, (int, np.integer)) and not isinstance(layers, bool) else layers
     try:
-        chosen = [int(i) for i in chosen]
-    except (TypeError, ValueError):
-        raise ValueError(f"layers must be an int or a list of ints, got {layers!r}.") from None
-    if not chosen or any(not -n_hidden_states <= i < n_hidden_states for i in chosen):
-        raise ValueError(
-            f"layers={layers!r} is out of range: this model has {n_hidden_states} hidden states "
-            f"(index 0 is the embedding output, -1 the last layer)."
-        )
-    return chosen
+        chosen = list(layers) if hasattr(layers, "__len__") else [layers]
+    except TypeError:  # a 0-d array
+        chosen = [layers]
+    ints = all(isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in chosen)
+    if chosen and ints and all(-n_hidden_states <= i < n_hidden_states for i in chosen):
+        return [int(i) for i in chosen]
+    problem = "is empty" if not chosen else "is out of range" if ints else "holds something other than ints"
+    raise invalid_parameter(
+        "layers",
+        f"an int or a non-empty list of ints in [{-n_hidden_states}, {n_hidden_states - 1}]",
+        layers,
+        caller=caller,
+        why=f"It {problem}: this model has {n_hidden_states} hidden states "
+        "(index 0 is the embedding output, -1 the last layer).",
+    )
 
 
 class BertVectorizer(TextVectorizerMixin):
@@ -48,16 +67,16 @@ class BertVectorizer(TextVectorizerMixin):
     layers : int or list of int, default=-1
         Which hidden states feed the pooling, averaged when several: 0 is the embedding output,
         -1 the last layer.
-    max_length : int, default=256
+    max_length : int >= 2, default=256
         Texts are truncated to this many tokens (special tokens included).
     batch_size : int, default=32
         Texts per forward pass.
-    device : str or torch.device, default="auto"
+    device : {"auto", "cpu", "cuda", "cuda:N", "mps"} or torch.device, default="auto"
         "auto" uses CUDA when available, else the CPU.
     pretrained : bool, default=True
         False builds the same architecture with random weights seeded by ``random_state``: the
         baseline that measures what pretraining buys.
-    random_state : int or None, default=None
+    random_state : int in [0, 2**32 - 1] or None, default=None
         Seeds the random weights when ``pretrained=False``.
     normalize : bool, default=False
         L2-normalise each text vector (cosine similarity becomes a dot product).
@@ -126,18 +145,23 @@ class BertVectorizer(TextVectorizerMixin):
         self.cache = cache
         self.verbose = verbose
 
-    def _check_params(self):
-        if self.pooling not in ("mean", "max", "cls"):
-            raise ValueError(f"pooling must be 'mean', 'max' or 'cls', got {self.pooling!r}.")
-        if not isinstance(self.max_length, (int, np.integer)) or isinstance(self.max_length, bool) or self.max_length < 2:
-            raise ValueError(f"max_length must be an int >= 2, got {self.max_length!r}.")
-        if not isinstance(self.batch_size, (int, np.integer)) or isinstance(self.batch_size, bool) or self.batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {self.batch_size!r}.")
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}.")
+    _parameter_constraints = {
+        "model_name_or_path": MODEL_PATH,
+        "pooling": BERT_POOLING,
+        # The range depends on the model's depth: check_layers, once the model is loaded.
+        "layers": [ANY_INT, "array-like"],
+        "max_length": MAX_LENGTH,
+        "batch_size": BATCH_SIZE,
+        "device": DEVICE,
+        "pretrained": ["boolean"],
+        "random_state": RANDOM_STATE,
+        "normalize": ["boolean"],
+        "precision": PRECISION,
+        "cache": CACHE,
+        "verbose": ["verbose"],
+    }
 
     def _load(self, texts):
-        self._check_params()
         self.device_ = resolve_device(self.device)
         self.model_path_ = resolve_model_path(self.model_name_or_path)
         self.tokenizer_ = load_tokenizer(self.model_path_)
@@ -152,7 +176,7 @@ class BertVectorizer(TextVectorizerMixin):
             None if self.pretrained else int(self.random_state), str(self.device_),
         )
         self.model_ = shared_model(key, load)
-        check_layers(self.layers, self.model_.config.num_hidden_layers + 1)  # fail in fit, not transform
+        check_layers(self.layers, self.model_.config.num_hidden_layers + 1, caller=type(self).__name__)  # fail in fit
         self.n_features_out_ = int(self.model_.config.hidden_size)
 
     def _encode(self, texts):
@@ -174,8 +198,7 @@ class BertVectorizer(TextVectorizerMixin):
         return encoded["input_ids"]
 
     def _output_settings(self):
-        self._check_params()  # set_params after fit may have changed them
-        layers = check_layers(self.layers, self.model_.config.num_hidden_layers + 1)
+        layers = check_layers(self.layers, self.model_.config.num_hidden_layers + 1, caller=type(self).__name__)
         return {
             "pooling": self.pooling, "layers": layers, "normalize": bool(self.normalize), "precision": self.precision,
             "max_length": int(self.max_length), "tokenizer": tokenizer_fingerprint(self.tokenizer_),

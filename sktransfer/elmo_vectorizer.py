@@ -4,19 +4,22 @@ import numbers
 import warnings
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
 
 from ._base import TextVectorizerMixin
 from ._batching import map_batches
 from ._device import resolve_device
 from ._model_memo import file_stamp, shared_model
+from ._params import (
+    ANY_INT, BATCH_SIZE, CACHE, DEVICE, ELMO_PRESET, OPTIONAL_PATH, POSITIVE_INT, RANDOM_STATE, NumberInterval,
+    invalid_parameter,
+)
 from ._validation import check_texts, check_token_lists
 from .exceptions import EmptyTextWarning
 from .pooling import pool
 from .tokenize import word_tokenize
 
 __all__ = ["ELMoVectorizer"]
-
-_POOLINGS = ("mean", "max", "mean_max")
 
 # Texts handed to the biLM per call: enough for its per-call de-duplication of words to pay off,
 # few enough for the progress bar to move.
@@ -34,20 +37,35 @@ def _is_pretokenized(X):
     return isinstance(first, (list, tuple)) or (isinstance(first, np.ndarray) and first.ndim == 1)
 
 
-def layer_mix(layers, n_layers, gamma=1.0):
+def layer_mix(layers, n_layers, gamma=1.0, *, caller=None):
     """Turn the ``layers`` parameter into ELMo's scalar mix: (weights of shape (n_layers,), gamma).
 
-    Returns ``None`` for ``"all"`` (the layers are concatenated, not mixed).
+    The declared constraint admits the strings, an int or an array-like; only the model knows the
+    number of layers.
+
+    Returns
+    -------
+    (ndarray of shape (n_layers,), float) or None
+        ``None`` for ``"all"`` (the layers are concatenated, not mixed).
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``layers`` does not fit this model (a TypeError and a ValueError).
     """
+    expected = f"'average', 'all', a layer index in [{-n_layers}, {n_layers - 1}] or {n_layers} finite mix weights"
     if isinstance(layers, str):
         if layers == "all":
             return None
         if layers == "average":
             return np.full(n_layers, 1.0 / n_layers), float(gamma)
-        raise ValueError(f"layers must be 'average', 'all', a layer index or {n_layers} mix weights; got {layers!r}.")
+        raise invalid_parameter("layers", expected, layers, caller=caller)
     if isinstance(layers, numbers.Integral) and not isinstance(layers, bool):
         if not -n_layers <= layers < n_layers:
-            raise ValueError(f"layers={layers} is out of range: this ELMo has {n_layers} layers (0 is the character CNN).")
+            raise invalid_parameter(
+                "layers", expected, layers, caller=caller,
+                why=f"It is out of range: this ELMo has {n_layers} layers (0 is the character CNN).",
+            )
         weights = np.zeros(n_layers)
         weights[layers] = 1.0
         return weights, float(gamma)
@@ -56,7 +74,9 @@ def layer_mix(layers, n_layers, gamma=1.0):
     except (TypeError, ValueError):
         weights = None
     if weights is None or weights.shape != (n_layers,) or not np.isfinite(weights).all():
-        raise ValueError(f"layers must be 'average', 'all', a layer index or {n_layers} finite mix weights; got {layers!r}.")
+        raise invalid_parameter(
+            "layers", expected, layers, caller=caller, why=f"This ELMo has {n_layers} layers (0 is the character CNN)."
+        )
     return weights, float(gamma)
 
 
@@ -83,7 +103,7 @@ class ELMoVectorizer(TextVectorizerMixin):
         ELMo(t) = gamma * sum_k s_k h_{t,k}: ``"average"`` (s_k = 1/(L+1)), one layer index, or the
         weights s_k themselves (tunable by GridSearchCV); ``"all"`` concatenates the layers.
     gamma : float, default=1.0
-        The scale of the mix (ignored for ``"all"``).
+        The scale of the mix, finite (ignored for ``"all"``).
     pooling : {"mean", "max", "mean_max"}, default="mean"
         How word vectors become a text vector; ``"mean_max"`` concatenates mean and max.
     tokenizer : callable or None, default=None
@@ -93,11 +113,11 @@ class ELMoVectorizer(TextVectorizerMixin):
         Texts are cut to their first ``max_tokens`` tokens; None keeps every token.
     batch_size : int, default=64
         Texts per LSTM batch.
-    device : str or torch.device, default="auto"
+    device : {"auto", "cpu", "cuda", "cuda:N", "mps"} or torch.device, default="auto"
     pretrained : bool, default=True
         False builds the architecture of ``options_file`` (or the preset) with random weights
         seeded by ``random_state``: the baseline that measures what pretraining buys.
-    random_state : int or None, default=None
+    random_state : int in [0, 2**32 - 1] or None, default=None
     cache : str, path-like, joblib.Memory or None, default=None
         A folder for the feature cache (see :mod:`sktransfer.cache`): each text's vector is
         computed once per weights and output setting. None disables it.
@@ -169,19 +189,23 @@ class ELMoVectorizer(TextVectorizerMixin):
         return rows
 
     # -- fit ------------------------------------------------------------------------------------
-    def _check_params(self):
-        if self.pooling not in _POOLINGS:
-            raise ValueError(f"pooling must be one of {_POOLINGS}, got {self.pooling!r}.")
-        if self.max_tokens is not None and (
-            not isinstance(self.max_tokens, numbers.Integral) or isinstance(self.max_tokens, bool) or self.max_tokens < 1
-        ):
-            raise ValueError(f"max_tokens must be a positive int or None, got {self.max_tokens!r}.")
-        if not isinstance(self.batch_size, numbers.Integral) or isinstance(self.batch_size, bool) or self.batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {self.batch_size!r}.")
-        if self.tokenizer is not None and not callable(self.tokenizer):
-            raise TypeError(f"tokenizer must be None or a callable str -> list of str, got {self.tokenizer!r}.")
-        if not isinstance(self.gamma, numbers.Real):
-            raise ValueError(f"gamma must be a number, got {self.gamma!r}.")
+    _parameter_constraints = {
+        "options_file": OPTIONAL_PATH,
+        "weight_file": OPTIONAL_PATH,
+        "preset": ELMO_PRESET,
+        # The index range and the number of weights depend on the model: layer_mix, once it is loaded.
+        "layers": [StrOptions({"average", "all"}), ANY_INT, "array-like"],
+        "gamma": [NumberInterval(numbers.Real, None, None, closed="neither")],
+        "pooling": [StrOptions({"mean", "max", "mean_max"})],
+        "tokenizer": [None, callable],
+        "max_tokens": [POSITIVE_INT, None],
+        "batch_size": BATCH_SIZE,
+        "device": DEVICE,
+        "pretrained": ["boolean"],
+        "random_state": RANDOM_STATE,
+        "cache": CACHE,
+        "verbose": ["verbose"],
+    }
 
     def _model_files(self):
         """(options, weights) paths from the parameters; weights may be None with pretrained=False."""
@@ -211,7 +235,6 @@ class ELMoVectorizer(TextVectorizerMixin):
         return options_path, weights_path
 
     def _load(self, texts):
-        self._check_params()
         from .elmo import ElmoBiLm
 
         self.device_ = resolve_device(self.device)
@@ -231,14 +254,13 @@ class ELMoVectorizer(TextVectorizerMixin):
         )
         self.bilm_ = shared_model(key, load)
         n_layers = self.bilm_.num_layers
-        mix = layer_mix(self.layers, n_layers, self.gamma)  # fail in fit, not transform
+        mix = layer_mix(self.layers, n_layers, self.gamma, caller=type(self).__name__)  # fail in fit, not transform
         per_word = self.bilm_.output_dim * (n_layers if mix is None else 1)
         self.n_features_out_ = per_word * (2 if self.pooling == "mean_max" else 1)
 
     # -- transform -------------------------------------------------------------------------------
     def _output_settings(self):
-        self._check_params()  # set_params after fit may have changed them
-        mix = layer_mix(self.layers, self.bilm_.num_layers, self.gamma)
+        mix = layer_mix(self.layers, self.bilm_.num_layers, self.gamma, caller=type(self).__name__)
         return {"mix": None if mix is None else (mix[0] * mix[1]).tolist(), "pooling": self.pooling}
 
     def _frozen_model(self):

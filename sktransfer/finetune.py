@@ -5,14 +5,18 @@ import math
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ._batching import map_batches
 from ._device import resolve_device
-from ._torch_utils import PRECISIONS, autocast_context, pad_batch
+from ._params import (
+    BATCH_SIZE, BERT_POOLING, DEVICE, MAX_LENGTH, MODEL_PATH, POSITIVE_INT, PRECISION, RANDOM_STATE, NumberInterval,
+)
+from ._torch_utils import autocast_context, pad_batch
 from ._validation import check_texts
 from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path
 
@@ -126,7 +130,7 @@ class BertFineTuneClassifier(ClassifierMixin, BaseEstimator):
         A local model directory or a Hugging Face hub id.
     pooling : {"mean", "cls", "max"}, default="mean"
         How the token vectors of the last layer become the text vector fed to the head.
-    max_length : int, default=128
+    max_length : int >= 2, default=128
         Texts are truncated to this many tokens (special tokens included).
     batch_size : int, default=16
     lr : float, default=2e-5
@@ -147,7 +151,7 @@ class BertFineTuneClassifier(ClassifierMixin, BaseEstimator):
         accuracy each epoch. With it, training stops after ``patience`` epochs without
         improvement of the validation loss and the best epoch's weights are restored.
     patience : int, default=2
-    max_grad_norm : float or None, default=1.0
+    max_grad_norm : float > 0 or None, default=1.0
         Gradient clipping by global norm; None disables it.
     pretrained : bool, default=True
         False starts from random weights of the same architecture (seeded by ``random_state``).
@@ -155,13 +159,13 @@ class BertFineTuneClassifier(ClassifierMixin, BaseEstimator):
         Arithmetic precision of forward passes (autocast, mixed precision: weights and optimizer
         state stay float32). "bfloat16" speeds training up on CPUs with AVX512-BF16/AMX and on
         recent GPUs.
-    device : str or torch.device, default="auto"
-    random_state : int or None, default=None
+    device : {"auto", "cpu", "cuda", "cuda:N", "mps"} or torch.device, default="auto"
+    random_state : int in [0, 2**32 - 1] or None, default=None
         Seeds the head, random weights, validation split, shuffling and dropout. The same value
         gives identical predictions on the CPU.
     verbose : int, default=0
         0: silent; 1: skorch's epoch table and a progress bar.
-    callbacks : list of skorch callbacks or None, default=None
+    callbacks : list or tuple of skorch callbacks or None, default=None
         Extra skorch callbacks, e.g. ``skorch.callbacks.Checkpoint``; ours (LR schedule, clipping,
         early stopping) are added after them.
 
@@ -227,30 +231,30 @@ class BertFineTuneClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     # -- parameter checks -------------------------------------------------------------------
-    def _check_params(self):
-        def positive_int(name):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}.")
-
-        for name in ("max_length", "batch_size", "max_epochs", "patience"):
-            positive_int(name)
-        if self.pooling not in ("mean", "max", "cls"):
-            raise ValueError(f"pooling must be 'mean', 'max' or 'cls', got {self.pooling!r}.")
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}.")
-        if not (isinstance(self.lr, numbers.Real) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}.")
-        if not 0.0 <= self.warmup_ratio < 1.0:
-            raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio!r}.")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
-        if self.validation_fraction is not None and not 0.0 < self.validation_fraction < 1.0:
-            raise ValueError(f"validation_fraction must be None or in (0, 1), got {self.validation_fraction!r}.")
-        if self.train_layers != "all" and (
-            not isinstance(self.train_layers, numbers.Integral) or isinstance(self.train_layers, bool) or self.train_layers < 0
-        ):
-            raise ValueError(f"train_layers must be 'all' or a non-negative int, got {self.train_layers!r}.")
+    _parameter_constraints = {
+        "model_name_or_path": MODEL_PATH,
+        "pooling": BERT_POOLING,
+        "max_length": MAX_LENGTH,
+        "batch_size": BATCH_SIZE,
+        "lr": [NumberInterval(numbers.Real, 0, None, closed="neither")],
+        "max_epochs": [POSITIVE_INT],
+        # AdamW rejects a negative decay.
+        "weight_decay": [NumberInterval(numbers.Real, 0, None, closed="left")],
+        "warmup_ratio": [NumberInterval(numbers.Real, 0, 1, closed="left")],
+        # The upper bound is the encoder's depth: freeze_lower_layers checks it once the model is built.
+        "train_layers": [StrOptions({"all"}), NumberInterval(numbers.Integral, 0, None, closed="left")],
+        "dropout": [NumberInterval(numbers.Real, 0, 1, closed="left")],
+        "validation_fraction": [NumberInterval(numbers.Real, 0, 1, closed="neither"), None],
+        "patience": [POSITIVE_INT],
+        # A norm of 0 would zero every gradient; a negative one would flip them.
+        "max_grad_norm": [NumberInterval(numbers.Real, 0, None, closed="neither"), None],
+        "pretrained": ["boolean"],
+        "precision": PRECISION,
+        "device": DEVICE,
+        "random_state": RANDOM_STATE,
+        "verbose": ["verbose"],
+        "callbacks": [None, list, tuple],
+    }
 
     # -- skorch assembly ----------------------------------------------------------------------
     def _tokenize(self, texts):
@@ -330,6 +334,7 @@ class BertFineTuneClassifier(ClassifierMixin, BaseEstimator):
         )
 
     # -- public API ---------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fine-tune on texts ``X`` with labels ``y``.
 
@@ -342,10 +347,15 @@ class BertFineTuneClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         self
+
+        Raises
+        ------
+        sklearn.utils._param_validation.InvalidParameterError
+            A parameter has a wrong type or value (a subclass of both TypeError and ValueError);
+            the message names the parameter, what it must be and what it is.
         """
         import torch
 
-        self._check_params()
         texts = check_texts(X, estimator=self)
         y = _check_labels(y, len(texts))
         encoder = LabelEncoder().fit(y)

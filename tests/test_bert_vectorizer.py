@@ -127,11 +127,11 @@ def test_not_fitted(tiny_bert):
     [
         ({"pooling": "median"}, "pooling"),
         ({"layers": 7}, "out of range"),
-        ({"layers": "last"}, "layers must be"),
+        ({"layers": "last"}, "'layers' parameter of BertVectorizer must be"),
         ({"max_length": 0}, "max_length"),
         ({"batch_size": 0}, "batch_size"),
         ({"precision": "int8"}, "precision"),
-        ({"device": "tpu"}, "device must be"),
+        ({"device": "tpu"}, "'device' parameter of BertVectorizer must be"),
     ],
 )
 def test_bad_params_fail_in_fit_with_clear_message(tiny_bert, params, match):

@@ -135,7 +135,7 @@ def test_joblib_memory_and_none(tiny_bert, tmp_path):
     assert resolve_cache_location(joblib.Memory(None)) is None
     BertVectorizer(tiny_bert, cache=memory).fit_transform(TEXTS)
     assert shard_files(tmp_path)
-    with pytest.raises(TypeError, match="cache must be"):
+    with pytest.raises(TypeError, match="'cache' parameter of BertVectorizer must be"):
         BertVectorizer(tiny_bert, cache=3).fit_transform(TEXTS)
 
 

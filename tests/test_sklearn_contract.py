@@ -50,6 +50,8 @@ SKLEARN_CHECKS = [
     checks.check_estimator_tags_renamed,
     checks.check_valid_tag_types,
     checks.check_mixin_order,
+    # Numeric X is fine here: parameters are validated before the input is looked at.
+    checks.check_param_validation,
 ]
 
 
