@@ -308,9 +308,11 @@ def _run_compare(args, parser):
     metadata = dict(info, max_length=max_length, epochs=epochs, lr=args.lr, quick=args.quick,
                     bert_model=args.bert_model or "default", elmo_files=elmo_files, notes=notes,
                     command="sktransfer " + " ".join(args.argv))
-    previous = _previous_results(args, metadata, len(y_test), strategies, parser) if args.resume else None
-    if previous is not None:
-        metadata["resumed"] = {"records": len(previous), "from": previous.attrs["metadata"].get("command")}
+    previous = None
+    if args.resume:
+        previous, command_then = _previous_results(args, metadata, len(y_test), strategies, parser)
+        if previous is not None:
+            metadata["resumed"] = {"records": len(previous), "from": command_then}
 
     def save_progress(partial):
         write_results(partial, args.out, metadata=dict(metadata, complete=False), plot=False)
@@ -334,47 +336,43 @@ def _run_compare(args, parser):
     return 0
 
 
-#: Settings that must be equal for ``--resume`` to take over earlier runs.
-_RESUME_SETTINGS = ("dataset", "text_column", "label_column", "test_size", "n_train_pool", "n_test",
-                    "max_length", "epochs", "lr", "bert_model")
-
-
 def _previous_results(args, metadata, n_test, strategies, parser):
-    """The runs of ``OUT/results.json`` that ``--resume`` may take over (None if there is none)."""
-    from .reporting import read_results
+    """(runs of ``OUT/results.json`` that ``--resume`` takes over, the command that made them), or (None, None).
+
+    The rules are :func:`sktransfer.reporting.reusable_runs`'; this only turns their verdict into messages.
+    """
+    from importlib.metadata import version
+
+    from .reporting import (
+        RESUME_SETTINGS,
+        IncompatibleResultsError,
+        read_results,
+        reusable_runs,
+    )
 
     path = Path(args.out) / "results.json"
     if not path.exists():
         print(f"note: --resume: no {path} yet, starting afresh", file=sys.stderr)
-        return None
+        return None, None
     try:
         previous = read_results(path)
     except ValueError as exc:
         parser.error(f"--resume: {exc}")
-    before = dict(previous.attrs["metadata"], n_test=previous.attrs["metadata"].get("n_test"))
-    now = dict(metadata, n_test=n_test)
-    changed = [f"{key}: {before.get(key)!r} then, {now.get(key)!r} now"
-               for key in _RESUME_SETTINGS if before.get(key) != now.get(key)]
-    version_then = before.get("versions", {}).get("sktransfer")
-    from importlib.metadata import version
-
-    if version_then != version("sktransfer"):
-        changed.append(f"sktransfer version: {version_then!r} then, {version('sktransfer')!r} now")
-    if changed:
+    current = {key: metadata.get(key) for key in RESUME_SETTINGS}
+    current.update(n_test=n_test, sktransfer_version=version("sktransfer"),
+                   strategies={name: repr(est) for name, est in strategies.items()})
+    try:
+        reusable = reusable_runs(previous, current)
+    except IncompatibleResultsError as exc:
         parser.error(
-            f"--resume: {path} was made with other settings ({'; '.join(changed)}); pass the same "
+            f"--resume: {path} was made with other settings ({'; '.join(exc.changes)}); pass the same "
             "settings, or another --out to start a new comparison"
         )
-    # A strategy whose settings changed (its repr differs) is run again rather than mixed.
-    reprs_then = before.get("strategies", {})
-    same = [name for name, est in strategies.items() if reprs_then.get(name) == repr(est)]
-    redo = sorted(set(previous["strategy"]) & set(strategies) - set(same))
-    if redo:
-        print(f"note: --resume: settings of {', '.join(redo)} changed since {path}; running them again",
+    if reusable.changed:
+        print(f"note: --resume: settings of {', '.join(reusable.changed)} changed since {path}; running them again",
               file=sys.stderr)
-    previous = previous[previous["strategy"].isin(same)]
-    print(f"--resume: taking over {len(previous)} runs from {path}", file=sys.stderr)
-    return previous
+    print(f"--resume: taking over {len(reusable)} runs from {path}", file=sys.stderr)
+    return reusable.to_frame(), previous.attrs["metadata"].get("command")
 
 
 # --------------------------------------------------------------------------------------------

@@ -28,10 +28,19 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
 from ._optional import import_optional
-from .reporting import format_table, plot_learning_curve, read_results, summarize, write_results
+from .reporting import (
+    RESULT_COLUMNS,
+    format_table,
+    plot_learning_curve,
+    read_results,
+    reusable_runs,
+    summarize,
+    write_results,
+)
 
 __all__ = [
     "DEFAULT_STRATEGY_NAMES",
+    "RESULT_COLUMNS",
     "compare",
     "default_strategies",
     "format_table",
@@ -62,21 +71,6 @@ STRATEGY_DESCRIPTIONS = {
     "bert-finetune": "BERT fine-tuned end to end with a classification head",
     "bert-finetune-random": "the same from random weights (pretrained=False)",
 }
-
-#: Columns of the DataFrame returned by :func:`compare`, in order.
-RESULT_COLUMNS = (
-    "strategy",
-    "n_train",
-    "seed",
-    "accuracy",
-    "macro_f1",
-    "fit_seconds",
-    "predict_seconds",
-    "n_test",
-    "best_params",
-)
-
-
 
 def _pandas(purpose):
     return import_optional("pandas", extra="compare", purpose=purpose)
@@ -416,9 +410,10 @@ def compare(
         Results of an earlier call on the *same* data and strategies (e.g. an interrupted run,
         read back with :func:`~sktransfer.reporting.read_results`). Its rows for a
         ``(strategy, n_train, seed)`` of this call are taken over instead of being refitted;
-        the other cells are run. Only ``n_test`` is checked; that the data, strategy settings and
+        the other cells are run. Only ``n_test`` is checked here
+        (:func:`~sktransfer.reporting.reusable_runs`); that the data, strategy settings and
         model weights are unchanged is the caller's promise (``sktransfer compare --resume``
-        checks the recorded settings).
+        checks the recorded settings with the same function).
     on_result : callable or None, default=None
         Called after every run with the DataFrame of all rows so far (taken-over rows
         included), e.g. to save progress so that a long comparison can be resumed.
@@ -475,7 +470,7 @@ def compare(
         )
     # Draw every subsample up front, so an impossible one fails before hours of fitting.
     subsamples = {(n, seed): draw_subsample(y_train, n, seed) for n in train_sizes for seed in seeds}
-    taken_over = _reusable_rows(previous_results, len(y_test))
+    taken_over = reusable_runs(previous_results, {"n_test": int(len(y_test))}).rows
     settings = {
         "train_sizes": train_sizes,
         "seeds": seeds,
@@ -542,26 +537,3 @@ def compare(
 
     return as_frame(rows)
 
-
-def _reusable_rows(previous_results, n_test):
-    """``{(strategy, n_train, seed): row}`` of earlier results that a new run may take over."""
-    if previous_results is None:
-        return {}
-    missing = [c for c in RESULT_COLUMNS if c not in getattr(previous_results, "columns", ())]
-    if missing:
-        raise ValueError(
-            "previous_results must be a DataFrame returned by compare() or read_results(); "
-            f"it lacks the columns {missing}."
-        )
-    done = {}
-    for row in previous_results.to_dict(orient="records"):
-        if int(row["n_test"]) != n_test:
-            raise ValueError(
-                f"previous_results were scored on {int(row['n_test'])} test texts, this call has "
-                f"{n_test}; results on different test sets cannot be combined. Drop previous_results "
-                "or pass the same test set."
-            )
-        row = {c: row[c] for c in RESULT_COLUMNS}
-        row.update(n_train=int(row["n_train"]), seed=int(row["seed"]), n_test=int(row["n_test"]))
-        done[row["strategy"], row["n_train"], row["seed"]] = row
-    return done

@@ -143,6 +143,20 @@ def test_compare_resume_without_earlier_results_starts_afresh(reviews_csv, tmp_p
     assert len(json.loads((out / "results.json").read_text(encoding="utf-8"))["records"]) == 1
 
 
+def test_compare_resume_reruns_a_strategy_whose_settings_changed(reviews_csv, tmp_path, capsys):
+    out = tmp_path / "o"
+    common = [reviews_csv, "--text-column", "review", "--label-column", "sentiment", "--train-sizes", "10",
+              "--seeds", "0", "--out", out, "--no-progress"]
+    assert run_cli(*common, "--strategies", "tfidf-lr") == 0
+    first = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    first["metadata"]["strategies"]["tfidf-lr"] = "TfidfVectorizer(other settings)"
+    (out / "results.json").write_text(json.dumps(first), encoding="utf-8")
+    capsys.readouterr()
+    assert run_cli(*common, "--strategies", "tfidf-lr", "--resume") == 0
+    err = capsys.readouterr().err
+    assert "settings of tfidf-lr changed" in err and "taking over 0 runs" in err
+
+
 def test_top_level_help(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--help"])

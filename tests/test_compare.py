@@ -328,7 +328,7 @@ def test_previous_results_are_taken_over_and_only_missing_runs_fitted(data):
 def test_previous_results_on_another_test_set_are_refused(data):
     X_train, y_train, X_test, y_test = data
     first = compare(*data, {"a": Recorder()}, train_sizes=(10,), seeds=(0,), progress=False)
-    with pytest.raises(ValueError, match="20 test texts, this call has 10"):
+    with pytest.raises(ValueError, match="n_test: 20 then, 10 now"):
         compare(X_train, y_train, X_test[:10], y_test[:10], {"a": Recorder()}, train_sizes=(10,), seeds=(0,),
                 progress=False, previous_results=first)
     with pytest.raises(ValueError, match="lacks the columns"):
