@@ -191,6 +191,24 @@ def _strategy_order(results):
     return list(dict.fromkeys(results["strategy"]))
 
 
+def _legend_order(results):
+    """Registry strategies in registry order (each twin after its base), then the others as they come."""
+    from .strategies import REGISTRY
+
+    names = _strategy_order(results)
+    rank = {name: i for i, name in enumerate(REGISTRY.names())}
+    return sorted(names, key=lambda n: (0, rank[n]) if n in rank else (1, names.index(n)))
+
+
+def _base_of(name):
+    """The strategy whose colour ``name`` shares: the registry's twin relation, else a ``-random`` suffix."""
+    from .strategies import REGISTRY
+
+    if name in REGISTRY:
+        return REGISTRY.base_of(name)
+    return name.removesuffix("-random")
+
+
 def summarize(results):
     """Mean and standard deviation over seeds, per strategy and training size.
 
@@ -260,8 +278,10 @@ def format_table(results, metric="accuracy", *, digits=3):
 def plot_learning_curve(results, path=None, *, metric="accuracy", title=None):
     """Plot ``metric`` against the number of labelled examples (log x), one line per strategy.
 
-    Error bars are the standard deviation over seeds. A ``<name>-random`` strategy is drawn
-    dashed in the colour of ``<name>``, so each pretrained/random pair reads at a glance. The
+    Error bars are the standard deviation over seeds. A random-weight twin is drawn dashed in
+    the colour of its base strategy, so each pretrained/random pair reads at a glance. Strategies
+    of :data:`sktransfer.strategies.REGISTRY` take its order and twin pairs in the legend; other
+    names follow in their order in ``results``, ``<name>-random`` paired with ``<name>``. The
     figure is drawn with the Agg backend without touching pyplot's global state.
 
     Parameters
@@ -290,9 +310,10 @@ def plot_learning_curve(results, path=None, *, metric="accuracy", title=None):
     ax = figure.add_subplot()
     colors = {}
     palette = iter(f"C{i}" for i in range(100))
-    for name in _strategy_order(results):
+    for name in _legend_order(results):
         rows = summary[summary["strategy"] == name]
-        base = name[: -len("-random")] if name.endswith("-random") else None
+        base = _base_of(name)
+        base = None if base == name else base
         color = colors.get(base) if base in colors else next(palette)
         colors[name] = color
         ax.errorbar(

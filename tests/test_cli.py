@@ -143,6 +143,28 @@ def test_compare_resume_without_earlier_results_starts_afresh(reviews_csv, tmp_p
     assert len(json.loads((out / "results.json").read_text(encoding="utf-8"))["records"]) == 1
 
 
+def test_compare_quick_reads_the_profile_and_explicit_values_override_it(reviews_csv, tiny_bert, tmp_path,
+                                                                            monkeypatch):
+    from sktransfer import strategies
+
+    monkeypatch.setitem(strategies.PROFILES, "quick", strategies.Profile(
+        train_sizes=(10,), seeds=(1,), n_test=6, max_length=24, epochs=1))
+    common = [reviews_csv, "--text-column", "review", "--label-column", "sentiment", "--strategies", "bert-lr",
+              "--bert-model", tiny_bert, "--no-progress", "--quick"]
+    assert run_cli(*common, "--out", tmp_path / "quick") == 0
+    payload = json.loads((tmp_path / "quick" / "results.json").read_text(encoding="utf-8"))
+    assert [(r["n_train"], r["seed"], r["n_test"]) for r in payload["records"]] == [(10, 1, 6)]
+    assert payload["metadata"]["max_length"] == 24 and payload["metadata"]["epochs"] == 1
+    assert "max_length=24" in payload["metadata"]["strategies"]["bert-lr"]
+
+    # An explicit --max-length wins over the profile, in the recorded settings and in the estimator.
+    assert run_cli(*common, "--max-length", "16", "--train-sizes", "12", "--out", tmp_path / "explicit") == 0
+    payload = json.loads((tmp_path / "explicit" / "results.json").read_text(encoding="utf-8"))
+    assert [(r["n_train"], r["seed"], r["n_test"]) for r in payload["records"]] == [(12, 1, 6)]
+    assert payload["metadata"]["max_length"] == 16
+    assert "max_length=16" in payload["metadata"]["strategies"]["bert-lr"]
+
+
 def test_compare_resume_reruns_a_strategy_whose_settings_changed(reviews_csv, tmp_path, capsys):
     out = tmp_path / "o"
     common = [reviews_csv, "--text-column", "review", "--label-column", "sentiment", "--train-sizes", "10",
