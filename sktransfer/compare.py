@@ -5,7 +5,8 @@
 for several training sizes and seeds, and scores it on a fixed test set. All strategies see the
 same subsample for a given ``(n_train, seed)``. :func:`default_strategies` returns the
 strategies of the paper-style comparison: TF-IDF, frozen ELMo and BERT features, BERT
-fine-tuning, and the random-weight (``pretrained=False``) twin of each transfer strategy.
+fine-tuning, and the random-weight (``pretrained=False``) twin of each transfer strategy, as
+registered in :data:`sktransfer.strategies.REGISTRY`.
 
 The reporting functions (:func:`summarize`, :func:`format_table`, :func:`plot_learning_curve`,
 :func:`write_results`, :func:`read_results`) live in :mod:`sktransfer.reporting` and are re-exported here.
@@ -20,7 +21,6 @@ import json
 import numbers
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 from sklearn.base import clone
@@ -28,54 +28,43 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
 from ._optional import import_optional
-from .reporting import format_table, plot_learning_curve, read_results, summarize, write_results
+from .reporting import (
+    RESULT_COLUMNS,
+    format_table,
+    plot_learning_curve,
+    read_results,
+    reusable_runs,
+    summarize,
+    write_results,
+)
+from .strategies import (
+    REGISTRY,
+    StrategySettings,
+    elmo_unavailable_reason,
+    resolve_profile,
+)
 
 __all__ = [
     "DEFAULT_STRATEGY_NAMES",
+    "RESULT_COLUMNS",
+    "STRATEGY_DESCRIPTIONS",
     "compare",
     "default_strategies",
+    "draw_subsample",
+    "elmo_unavailable_reason",
     "format_table",
     "plot_learning_curve",
     "read_results",
+    "seed_estimator",
     "summarize",
     "write_results",
 ]
 
 #: Names of the default strategies, in table order. ``*-random`` is the ``pretrained=False`` twin.
-DEFAULT_STRATEGY_NAMES = (
-    "tfidf-lr",
-    "elmo-lr",
-    "elmo-lr-random",
-    "bert-lr",
-    "bert-lr-random",
-    "bert-finetune",
-    "bert-finetune-random",
-)
+DEFAULT_STRATEGY_NAMES = tuple(REGISTRY.names())
 
 #: One line per default strategy, for help texts.
-STRATEGY_DESCRIPTIONS = {
-    "tfidf-lr": "TF-IDF of word uni- and bigrams + logistic regression (no transfer)",
-    "elmo-lr": "frozen ELMo features (mean-pooled) + logistic regression",
-    "elmo-lr-random": "the same with a randomly initialised ELMo (pretrained=False)",
-    "bert-lr": "frozen BERT features (mean-pooled) + logistic regression",
-    "bert-lr-random": "the same with a randomly initialised BERT (pretrained=False)",
-    "bert-finetune": "BERT fine-tuned end to end with a classification head",
-    "bert-finetune-random": "the same from random weights (pretrained=False)",
-}
-
-#: Columns of the DataFrame returned by :func:`compare`, in order.
-RESULT_COLUMNS = (
-    "strategy",
-    "n_train",
-    "seed",
-    "accuracy",
-    "macro_f1",
-    "fit_seconds",
-    "predict_seconds",
-    "n_test",
-    "best_params",
-)
-
+STRATEGY_DESCRIPTIONS = REGISTRY.descriptions()
 
 
 def _pandas(purpose):
@@ -87,57 +76,6 @@ def _pandas(purpose):
 # --------------------------------------------------------------------------------------------
 
 
-def elmo_unavailable_reason(elmo_files=None):
-    """Say why the default ELMo strategies cannot run, or return None when they can.
-
-    Parameters
-    ----------
-    elmo_files : tuple of (str, str) or None, default=None
-        ``(options_file, weight_file)`` of an ELMo model. None asks whether
-        ``ELMoVectorizer()`` works without arguments (a default model is available).
-
-    Returns
-    -------
-    reason : str or None
-        None if an ELMo model is available, otherwise a sentence that says how to provide one.
-    """
-    if elmo_files is not None:
-        missing = [str(p) for p in elmo_files if p is None or not Path(p).is_file()]
-        if missing:
-            return (
-                f"the ELMo files {missing} do not exist; pass an existing options.json and "
-                "weights.hdf5 (--elmo-options/--elmo-weights on the command line)"
-            )
-        return None
-    from .elmo_vectorizer import ELMoVectorizer
-
-    try:
-        # Loading the model is the only reliable test; no text is embedded.
-        ELMoVectorizer().fit(["probe"])
-    except (ValueError, OSError) as exc:
-        return (
-            f"no ELMo model is available (ELMoVectorizer() without files says: {exc}); pass "
-            "elmo_files=(options.json, weights.hdf5), on the command line --elmo-options FILE "
-            "--elmo-weights FILE, to include them"
-        )
-    return None
-
-
-def _vectorizer_kwargs(vectorizer_class, cache):
-    """``cache=...`` when given and the vectorizer supports it (checked with ``get_params``)."""
-    if cache is None:
-        return {}
-    if "cache" not in vectorizer_class().get_params():
-        warnings.warn(
-            f"{vectorizer_class.__name__} has no 'cache' parameter in this version of sktransfer; "
-            f"cache={cache!r} is ignored for it.",
-            UserWarning,
-            stacklevel=3,
-        )
-        return {}
-    return {"cache": cache}
-
-
 def default_strategies(
     *,
     quick=False,
@@ -145,24 +83,26 @@ def default_strategies(
     bert_model=None,
     elmo_files=None,
     max_length=None,
-    epochs=3,
-    lr=1e-4,
+    epochs=None,
+    lr=None,
     cache=None,
 ):
     """The default strategies: TF-IDF, frozen ELMo/BERT features and BERT fine-tuning.
 
-    Every transfer strategy comes with its ``pretrained=False`` twin (same architecture, random
-    weights), named with a ``-random`` suffix, so the table shows what pretraining buys. The
-    ELMo strategies are left out, with a :class:`UserWarning` that says why, when no ELMo model
-    is available (see :func:`elmo_unavailable_reason`).
+    Built from :data:`sktransfer.strategies.REGISTRY`. Every transfer strategy comes with its
+    ``pretrained=False`` twin (same architecture, random weights), named with a ``-random``
+    suffix, so the table shows what pretraining buys. The ELMo strategies are left out, with a
+    :class:`UserWarning` that says why, when no ELMo model is available (see
+    :func:`~sktransfer.strategies.elmo_unavailable_reason`).
 
     Parameters
     ----------
     quick : bool, default=False
-        Shorter texts for a first look on a CPU: ``max_length=128`` instead of 256, unless
-        given explicitly.
+        Use the settings of the quick profile (``PROFILES["quick"]``: shorter texts,
+        ``max_length=128`` instead of 256) for those not given explicitly.
     names : iterable of str or None, default=None
-        Only these strategies (from :data:`DEFAULT_STRATEGY_NAMES`), in this order. None: all.
+        Only these strategies (registered names, see :data:`DEFAULT_STRATEGY_NAMES`), in this
+        order. None: all.
     bert_model : str or None, default=None
         ``model_name_or_path`` of the BERT strategies; None keeps the estimators' default
         (all-MiniLM-L6-v2).
@@ -170,12 +110,13 @@ def default_strategies(
         ``(options_file, weight_file)`` of the ELMo strategies. None uses ``ELMoVectorizer()``'s
         default model when there is one.
     max_length : int or None, default=None
-        Tokens kept per text: BERT word pieces, or ELMo words (``max_tokens``). None: 256, or 128
-        when ``quick``.
-    epochs : int, default=3
-        Fine-tuning epochs.
-    lr : float, default=1e-4
-        Fine-tuning learning rate (higher than the usual 2e-5, which suits larger training sets).
+        Tokens kept per text: BERT word pieces, or ELMo words (``max_tokens``). None: the
+        profile's, 256, or 128 when ``quick``.
+    epochs : int or None, default=None
+        Fine-tuning epochs. None: the profile's, 3.
+    lr : float or None, default=None
+        Fine-tuning learning rate. None: 1e-4 (higher than the usual 2e-5, which suits larger
+        training sets).
     cache : str, path-like, joblib.Memory or None, default=None
         Feature cache of the vectorizers, passed only to those that have a ``cache`` parameter.
 
@@ -187,76 +128,17 @@ def default_strategies(
     Raises
     ------
     ValueError
-        If a name is not a default strategy, or ELMo strategies are asked for by name and no
+        If a name is not a registered strategy, or ELMo strategies are asked for by name and no
         ELMo model is available.
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
-    if names is None:
-        wanted, explicit = list(DEFAULT_STRATEGY_NAMES), False
-    else:
-        wanted, explicit = list(dict.fromkeys(names)), True
-        unknown = [n for n in wanted if n not in DEFAULT_STRATEGY_NAMES]
-        if unknown:
-            raise ValueError(
-                f"Unknown strategy name(s) {unknown}; the default strategies are "
-                f"{list(DEFAULT_STRATEGY_NAMES)}. Pass your own estimators to compare() for others."
-            )
-    if max_length is None:
-        max_length = 128 if quick else 256
-    if elmo_files is not None:
-        elmo_files = tuple(elmo_files)
-        if len(elmo_files) != 2:
-            raise ValueError(f"elmo_files must be (options_file, weight_file), got {elmo_files!r}.")
-
-    strategies = {}
-    if "tfidf-lr" in wanted:
-        strategies["tfidf-lr"] = make_pipeline(
-            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1),
-            LogisticRegression(max_iter=1000),
-        )
-
-    elmo_names = [n for n in wanted if n.startswith("elmo-")]
-    if elmo_names:
-        reason = elmo_unavailable_reason(elmo_files)
-        if reason is not None:
-            if explicit:
-                raise ValueError(f"Cannot build {elmo_names}: {reason}.")
-            warnings.warn(f"Skipping the ELMo strategies {elmo_names}: {reason}.", UserWarning, stacklevel=2)
-        else:
-            from .elmo_vectorizer import ELMoVectorizer
-
-            files = {} if elmo_files is None else {"options_file": elmo_files[0], "weight_file": elmo_files[1]}
-            extra = _vectorizer_kwargs(ELMoVectorizer, cache)
-            for pretrained, name in ((True, "elmo-lr"), (False, "elmo-lr-random")):
-                if name in wanted:
-                    strategies[name] = make_pipeline(
-                        ELMoVectorizer(**files, max_tokens=max_length, pretrained=pretrained, **extra),
-                        LogisticRegression(max_iter=2000),
-                    )
-
-    bert = {} if bert_model is None else {"model_name_or_path": bert_model}
-    if any(n.startswith("bert-lr") for n in wanted):
-        from .bert_vectorizer import BertVectorizer
-
-        extra = _vectorizer_kwargs(BertVectorizer, cache)
-        for pretrained, name in ((True, "bert-lr"), (False, "bert-lr-random")):
-            if name in wanted:
-                strategies[name] = make_pipeline(
-                    BertVectorizer(**bert, max_length=max_length, pretrained=pretrained, **extra),
-                    LogisticRegression(max_iter=2000),
-                )
-    if any(n.startswith("bert-finetune") for n in wanted):
-        from .finetune import BertFineTuneClassifier
-
-        for pretrained, name in ((True, "bert-finetune"), (False, "bert-finetune-random")):
-            if name in wanted:
-                strategies[name] = BertFineTuneClassifier(
-                    **bert, max_length=max_length, max_epochs=epochs, lr=lr, pretrained=pretrained
-                )
-    return {n: strategies[n] for n in wanted if n in strategies}
+    if names is not None:
+        names = REGISTRY.check_names(names)
+    profile = resolve_profile(quick, max_length=max_length, epochs=epochs)
+    settings = StrategySettings(
+        max_length=profile.max_length, epochs=profile.epochs, cache=cache, bert_model=bert_model,
+        elmo_files=elmo_files, **({} if lr is None else {"lr": lr}),
+    )
+    return REGISTRY.build(names, settings, stacklevel=2)
 
 
 # --------------------------------------------------------------------------------------------
@@ -416,9 +298,10 @@ def compare(
         Results of an earlier call on the *same* data and strategies (e.g. an interrupted run,
         read back with :func:`~sktransfer.reporting.read_results`). Its rows for a
         ``(strategy, n_train, seed)`` of this call are taken over instead of being refitted;
-        the other cells are run. Only ``n_test`` is checked; that the data, strategy settings and
+        the other cells are run. Only ``n_test`` is checked here
+        (:func:`~sktransfer.reporting.reusable_runs`); that the data, strategy settings and
         model weights are unchanged is the caller's promise (``sktransfer compare --resume``
-        checks the recorded settings).
+        checks the recorded settings with the same function).
     on_result : callable or None, default=None
         Called after every run with the DataFrame of all rows so far (taken-over rows
         included), e.g. to save progress so that a long comparison can be resumed.
@@ -475,7 +358,7 @@ def compare(
         )
     # Draw every subsample up front, so an impossible one fails before hours of fitting.
     subsamples = {(n, seed): draw_subsample(y_train, n, seed) for n in train_sizes for seed in seeds}
-    taken_over = _reusable_rows(previous_results, len(y_test))
+    taken_over = reusable_runs(previous_results, {"n_test": int(len(y_test))}).rows
     settings = {
         "train_sizes": train_sizes,
         "seeds": seeds,
@@ -542,26 +425,3 @@ def compare(
 
     return as_frame(rows)
 
-
-def _reusable_rows(previous_results, n_test):
-    """``{(strategy, n_train, seed): row}`` of earlier results that a new run may take over."""
-    if previous_results is None:
-        return {}
-    missing = [c for c in RESULT_COLUMNS if c not in getattr(previous_results, "columns", ())]
-    if missing:
-        raise ValueError(
-            "previous_results must be a DataFrame returned by compare() or read_results(); "
-            f"it lacks the columns {missing}."
-        )
-    done = {}
-    for row in previous_results.to_dict(orient="records"):
-        if int(row["n_test"]) != n_test:
-            raise ValueError(
-                f"previous_results were scored on {int(row['n_test'])} test texts, this call has "
-                f"{n_test}; results on different test sets cannot be combined. Drop previous_results "
-                "or pass the same test set."
-            )
-        row = {c: row[c] for c in RESULT_COLUMNS}
-        row.update(n_train=int(row["n_train"]), seed=int(row["seed"]), n_test=int(row["n_test"]))
-        done[row["strategy"], row["n_train"], row["seed"]] = row
-    return done

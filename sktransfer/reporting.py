@@ -1,4 +1,9 @@
-"""Turn the tidy results of :func:`sktransfer.compare.compare` into tables, a plot and files.
+"""The results of :func:`sktransfer.compare.compare`: their schema, tables, a plot and files.
+
+The schema lives here: :data:`RESULT_COLUMNS` (one row per run), :data:`METRICS`,
+:data:`COMPARE_SETTINGS` (``results.attrs["compare"]``) and the rules for taking over the runs
+of an earlier comparison, :data:`RESUME_SETTINGS` and :func:`reusable_runs`, which both
+``compare(previous_results=...)`` and ``sktransfer compare --resume`` apply.
 
 :func:`summarize` (mean/std over seeds), :func:`format_table` (markdown), :func:`plot_learning_curve`
 (accuracy against labelled examples), :func:`write_results` (``results.json``, ``results.md``,
@@ -12,30 +17,196 @@ import json
 import os
 import platform
 import sys
+from dataclasses import dataclass, field
 from importlib import metadata as _metadata
 from pathlib import Path
 
 import numpy as np
 
+from ._io import atomic_write
 from ._optional import import_optional
 
-__all__ = ["format_table", "plot_learning_curve", "read_results", "summarize", "write_results"]
+__all__ = [
+    "COMPARE_SETTINGS",
+    "METRICS",
+    "RESULT_COLUMNS",
+    "RESUME_SETTINGS",
+    "IncompatibleResultsError",
+    "ReusableRuns",
+    "format_table",
+    "plot_learning_curve",
+    "read_results",
+    "reusable_runs",
+    "summarize",
+    "write_results",
+]
+
+# --------------------------------------------------------------------------------------------
+# the schema
+# --------------------------------------------------------------------------------------------
 
 #: The per-run measurements of a results DataFrame.
 METRICS = ("accuracy", "macro_f1", "fit_seconds", "predict_seconds")
 
+#: Columns of the DataFrame returned by :func:`~sktransfer.compare.compare`, in order.
+RESULT_COLUMNS = ("strategy", "n_train", "seed", *METRICS, "n_test", "best_params")
+
+#: The columns that identify a run.
+RUN_KEY = ("strategy", "n_train", "seed")
+
+#: Keys of ``results.attrs["compare"]``: the settings :func:`~sktransfer.compare.compare` records.
+COMPARE_SETTINGS = ("train_sizes", "seeds", "n_train_pool", "n_test", "classes", "strategies")
+
+#: Settings that must be equal for earlier runs to be taken over. ``sktransfer_version`` is
+#: compared with ``metadata["versions"]["sktransfer"]`` of the earlier results. Each strategy's
+#: own settings (its repr, ``COMPARE_SETTINGS["strategies"]``) are checked per strategy.
+RESUME_SETTINGS = ("dataset", "text_column", "label_column", "test_size", "n_train_pool", "n_test",
+                   "max_length", "epochs", "lr", "bert_model", "sktransfer_version")
 
 
 def _check_results(results):
-    missing = [c for c in ("strategy", "n_train", "seed", "accuracy") if c not in getattr(results, "columns", ())]
+    missing = [c for c in (*RUN_KEY, "accuracy") if c not in getattr(results, "columns", ())]
     if missing:
         raise ValueError(
             f"results must be the DataFrame returned by compare(); it lacks the columns {missing}."
         )
 
 
+class IncompatibleResultsError(ValueError):
+    """Earlier results were made with other settings than the run that would take them over.
+
+    ``changes`` lists one ``"setting: <then> then, <now> now"`` per differing setting.
+    """
+
+    def __init__(self, message, changes):
+        super().__init__(message)
+        self.changes = list(changes)
+
+
+@dataclass(frozen=True)
+class ReusableRuns:
+    """What :func:`reusable_runs` found: the runs to take over, and the strategies to run again."""
+
+    #: ``{(strategy, n_train, seed): row}``, each row a dict of :data:`RESULT_COLUMNS`.
+    rows: dict = field(default_factory=dict)
+    #: Strategies with earlier runs whose own settings changed: their runs are not taken over.
+    changed: tuple = ()
+
+    def __len__(self):
+        return len(self.rows)
+
+    def to_frame(self):
+        """The runs as a results DataFrame (columns :data:`RESULT_COLUMNS`)."""
+        pd = import_optional("pandas", extra="compare", purpose="comparison results")
+        return pd.DataFrame(list(self.rows.values()), columns=list(RESULT_COLUMNS))
+
+
+def _recorded_settings(previous):
+    attrs = getattr(previous, "attrs", {}) or {}
+    recorded = dict(attrs.get("compare", {}))
+    recorded.update(attrs.get("metadata", {}))
+    recorded["sktransfer_version"] = (recorded.get("versions") or {}).get("sktransfer")
+    return recorded
+
+
+def reusable_runs(previous, current_settings):
+    """The runs of earlier results that a run with ``current_settings`` may take over.
+
+    Parameters
+    ----------
+    previous : pandas.DataFrame or None
+        Results of :func:`~sktransfer.compare.compare` or :func:`read_results`. Their settings
+        are read from ``previous.attrs`` (``"compare"`` and, from a file, ``"metadata"``).
+    current_settings : dict
+        The settings of the new run. Every key of :data:`RESUME_SETTINGS` given here must equal
+        the recorded one (``n_test`` is also checked against every row); keys not given are not
+        checked. ``"strategies"``, ``{name: repr(estimator)}``, restricts the runs to these
+        strategies and leaves out those whose recorded repr differs (or was not recorded).
+
+    Returns
+    -------
+    runs : ReusableRuns
+        ``runs.rows``: ``{(strategy, n_train, seed): row}``; ``runs.changed``: the strategies
+        whose earlier runs are left out because their settings changed.
+
+    Raises
+    ------
+    ValueError
+        If ``previous`` lacks result columns.
+    IncompatibleResultsError
+        If a setting differs; its ``changes`` name each one.
+    """
+    if previous is None:
+        return ReusableRuns()
+    missing = [c for c in RESULT_COLUMNS if c not in getattr(previous, "columns", ())]
+    if missing:
+        raise ValueError(
+            "previous_results must be a DataFrame returned by compare() or read_results(); "
+            f"it lacks the columns {missing}."
+        )
+    recorded = _recorded_settings(previous)
+    changes = []
+    for key in RESUME_SETTINGS:
+        if key not in current_settings:
+            continue
+        now = current_settings[key]
+        if key == "n_test":
+            # Rows carry their test size, so a frame that lost its attrs is checked as well.
+            then = {int(v) for v in previous["n_test"]}
+            if recorded.get("n_test") is not None:
+                then.add(int(recorded["n_test"]))
+            then = sorted(then)
+        else:
+            then = [recorded.get(key)]
+        changes += [f"{key}: {value!r} then, {now!r} now" for value in then if value != now]
+    if changes:
+        raise IncompatibleResultsError(
+            f"previous_results were made with other settings ({'; '.join(changes)}); runs made with "
+            "different settings cannot be combined. Drop previous_results or pass the same data and settings.",
+            changes,
+        )
+
+    rows = previous.to_dict(orient="records")
+    changed = ()
+    if "strategies" in current_settings:
+        reprs_then = recorded.get("strategies") or {}
+        now = current_settings["strategies"]
+        same = {name for name, r in now.items() if reprs_then.get(name) == r}
+        changed = tuple(sorted({row["strategy"] for row in rows} & set(now) - same))
+        rows = [row for row in rows if row["strategy"] in same]
+    done = {}
+    for row in rows:
+        row = {c: row[c] for c in RESULT_COLUMNS}
+        row.update(n_train=int(row["n_train"]), seed=int(row["seed"]), n_test=int(row["n_test"]))
+        done[row["strategy"], row["n_train"], row["seed"]] = row
+    return ReusableRuns(done, changed)
+
+
+# --------------------------------------------------------------------------------------------
+# tables, plot, files
+# --------------------------------------------------------------------------------------------
+
+
 def _strategy_order(results):
     return list(dict.fromkeys(results["strategy"]))
+
+
+def _legend_order(results):
+    """Registry strategies in registry order (each twin after its base), then the others as they come."""
+    from .strategies import REGISTRY
+
+    names = _strategy_order(results)
+    rank = {name: i for i, name in enumerate(REGISTRY.names())}
+    return sorted(names, key=lambda n: (0, rank[n]) if n in rank else (1, names.index(n)))
+
+
+def _base_of(name):
+    """The strategy whose colour ``name`` shares: the registry's twin relation, else a ``-random`` suffix."""
+    from .strategies import REGISTRY
+
+    if name in REGISTRY:
+        return REGISTRY.base_of(name)
+    return name.removesuffix("-random")
 
 
 def summarize(results):
@@ -107,8 +278,10 @@ def format_table(results, metric="accuracy", *, digits=3):
 def plot_learning_curve(results, path=None, *, metric="accuracy", title=None):
     """Plot ``metric`` against the number of labelled examples (log x), one line per strategy.
 
-    Error bars are the standard deviation over seeds. A ``<name>-random`` strategy is drawn
-    dashed in the colour of ``<name>``, so each pretrained/random pair reads at a glance. The
+    Error bars are the standard deviation over seeds. A random-weight twin is drawn dashed in
+    the colour of its base strategy, so each pretrained/random pair reads at a glance. Strategies
+    of :data:`sktransfer.strategies.REGISTRY` take its order and twin pairs in the legend; other
+    names follow in their order in ``results``, ``<name>-random`` paired with ``<name>``. The
     figure is drawn with the Agg backend without touching pyplot's global state.
 
     Parameters
@@ -137,9 +310,10 @@ def plot_learning_curve(results, path=None, *, metric="accuracy", title=None):
     ax = figure.add_subplot()
     colors = {}
     palette = iter(f"C{i}" for i in range(100))
-    for name in _strategy_order(results):
+    for name in _legend_order(results):
         rows = summary[summary["strategy"] == name]
-        base = name[: -len("-random")] if name.endswith("-random") else None
+        base = _base_of(name)
+        base = None if base == name else base
         color = colors.get(base) if base in colors else next(palette)
         colors[name] = color
         ax.errorbar(
@@ -237,10 +411,9 @@ def write_results(results, out_dir, *, metadata=None, plot=True):
 
     records = [_jsonable(r) for r in results.to_dict(orient="records")]
     summary = [_jsonable(r) for r in summarize(results).to_dict(orient="records")]
-    paths["json"].write_text(
-        json.dumps({"metadata": _jsonable(info), "records": records, "summary": summary}, indent=2) + "\n",
-        encoding="utf-8",
-    )
+    # Atomic: results.json is rewritten after every run, and --resume must never read half a file.
+    with atomic_write(paths["json"], "w", encoding="utf-8") as fh:
+        fh.write(json.dumps({"metadata": _jsonable(info), "records": records, "summary": summary}, indent=2) + "\n")
 
     n_seeds = results["seed"].nunique()
     head = ", ".join(f"{k}: {info[k]}" for k in ("dataset", "n_test", "seeds") if k in info)
@@ -268,7 +441,8 @@ def write_results(results, out_dir, *, metadata=None, plot=True):
         + (f", {info['machine']['cuda']}" if info["machine"].get("cuda") else "") + ".",
         "",
     ]
-    paths["markdown"].write_text("\n".join(md), encoding="utf-8")
+    with atomic_write(paths["markdown"], "w", encoding="utf-8") as fh:
+        fh.write("\n".join(md))
     if plot:
         import matplotlib.pyplot as plt
 
@@ -314,9 +488,9 @@ def read_results(path):
         ) from None
     results = pd.DataFrame(records)
     _check_results(results)
-    for column in ("accuracy", "macro_f1", "fit_seconds", "predict_seconds"):
+    for column in METRICS:
         if column in results:
             results[column] = results[column].astype(float)
     results.attrs["metadata"] = info
-    results.attrs["compare"] = {k: info[k] for k in ("train_sizes", "seeds", "n_train_pool", "n_test", "classes", "strategies") if k in info}
+    results.attrs["compare"] = {k: info[k] for k in COMPARE_SETTINGS if k in info}
     return results

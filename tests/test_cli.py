@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ pytest.importorskip("matplotlib")
 from sktransfer.cli import main  # noqa: E402
 from sktransfer.compare import DEFAULT_STRATEGY_NAMES  # noqa: E402
 
+from .conftest import REPO_ROOT  # noqa: E402
 from .test_compare import synthetic_texts  # noqa: E402
 
 
@@ -141,6 +143,77 @@ def test_compare_resume_without_earlier_results_starts_afresh(reviews_csv, tmp_p
                    "--train-sizes", "10", "--seeds", "0", "--out", out, "--no-progress", "--resume") == 0
     assert "starting afresh" in capsys.readouterr().err
     assert len(json.loads((out / "results.json").read_text(encoding="utf-8"))["records"]) == 1
+
+
+def test_compare_quick_reads_the_profile_and_explicit_values_override_it(reviews_csv, tiny_bert, tmp_path,
+                                                                            monkeypatch):
+    from sktransfer import strategies
+
+    monkeypatch.setitem(strategies.PROFILES, "quick", strategies.Profile(
+        train_sizes=(10,), seeds=(1,), n_test=6, max_length=24, epochs=1))
+    common = [reviews_csv, "--text-column", "review", "--label-column", "sentiment", "--strategies", "bert-lr",
+              "--bert-model", tiny_bert, "--no-progress", "--quick"]
+    assert run_cli(*common, "--out", tmp_path / "quick") == 0
+    payload = json.loads((tmp_path / "quick" / "results.json").read_text(encoding="utf-8"))
+    assert [(r["n_train"], r["seed"], r["n_test"]) for r in payload["records"]] == [(10, 1, 6)]
+    assert payload["metadata"]["max_length"] == 24 and payload["metadata"]["epochs"] == 1
+    assert "max_length=24" in payload["metadata"]["strategies"]["bert-lr"]
+
+    # An explicit --max-length wins over the profile, in the recorded settings and in the estimator.
+    assert run_cli(*common, "--max-length", "16", "--train-sizes", "12", "--out", tmp_path / "explicit") == 0
+    payload = json.loads((tmp_path / "explicit" / "results.json").read_text(encoding="utf-8"))
+    assert [(r["n_train"], r["seed"], r["n_test"]) for r in payload["records"]] == [(12, 1, 6)]
+    assert payload["metadata"]["max_length"] == 16
+    assert "max_length=16" in payload["metadata"]["strategies"]["bert-lr"]
+
+
+def test_compare_resume_reruns_a_strategy_whose_settings_changed(reviews_csv, tmp_path, capsys):
+    out = tmp_path / "o"
+    common = [reviews_csv, "--text-column", "review", "--label-column", "sentiment", "--train-sizes", "10",
+              "--seeds", "0", "--out", out, "--no-progress"]
+    assert run_cli(*common, "--strategies", "tfidf-lr") == 0
+    first = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    first["metadata"]["strategies"]["tfidf-lr"] = "TfidfVectorizer(other settings)"
+    (out / "results.json").write_text(json.dumps(first), encoding="utf-8")
+    capsys.readouterr()
+    assert run_cli(*common, "--strategies", "tfidf-lr", "--resume") == 0
+    err = capsys.readouterr().err
+    assert "settings of tfidf-lr changed" in err and "taking over 0 runs" in err
+
+
+@pytest.mark.imdb
+@pytest.mark.minilm
+def test_readme_main_job_end_to_end_on_imdb(imdb_data_home, minilm_path, tmp_path):
+    """``python -m sktransfer compare imdb --quick``, reduced: the real entry point, data and models."""
+    out = tmp_path / "out"
+    env = dict(os.environ, SKTRANSFER_DATA=imdb_data_home,
+               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+    command = [sys.executable, "-m", "sktransfer", "compare", "imdb", "--quick", "--train-sizes", "20",
+               "--n-test", "40", "--strategies", "tfidf-lr", "bert-lr", "elmo-lr", "--epochs", "1",
+               "--out", str(out), "--no-progress"]
+    done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    lines = done.stdout.splitlines()
+    assert "Test accuracy on imdb (40 texts), mean ± std over seeds [0]:" in lines
+    header = lines.index("| strategy | n=20 |")
+    assert lines[header + 1] == "|---|---:|"
+    rows = [line.split(" | ") for line in lines[header + 2:header + 5]]
+    assert [r[0] for r in rows] == ["| tfidf-lr", "| bert-lr", "| elmo-lr"]
+    assert all(0.0 <= float(r[1].rstrip(" |")) <= 1.0 for r in rows)
+
+    payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    records = payload["records"]
+    assert [(r["strategy"], r["n_train"], r["seed"], r["n_test"]) for r in records] == [
+        (s, 20, 0, 40) for s in ("tfidf-lr", "bert-lr", "elmo-lr")
+    ]
+    assert all(0.0 <= r["accuracy"] <= 1.0 and r["fit_seconds"] > 0 for r in records)
+    meta = payload["metadata"]
+    assert meta["dataset"] == "imdb" and meta["quick"] is True and meta["complete"] is True
+    assert meta["n_train_pool"] == 25000 and meta["max_length"] == 128 and meta["epochs"] == 1
+    markdown = (out / "results.md").read_text(encoding="utf-8")
+    assert "| strategy | n=20 |" in markdown and "| elmo-lr |" in markdown
+    assert (out / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_top_level_help(capsys):

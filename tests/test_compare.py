@@ -16,6 +16,7 @@ from sklearn.pipeline import make_pipeline
 pd = pytest.importorskip("pandas")
 
 from sktransfer import compare as cmp  # noqa: E402
+from sktransfer import strategies as registry  # noqa: E402
 from sktransfer.compare import (  # noqa: E402
     DEFAULT_STRATEGY_NAMES,
     RESULT_COLUMNS,
@@ -328,7 +329,7 @@ def test_previous_results_are_taken_over_and_only_missing_runs_fitted(data):
 def test_previous_results_on_another_test_set_are_refused(data):
     X_train, y_train, X_test, y_test = data
     first = compare(*data, {"a": Recorder()}, train_sizes=(10,), seeds=(0,), progress=False)
-    with pytest.raises(ValueError, match="20 test texts, this call has 10"):
+    with pytest.raises(ValueError, match="n_test: 20 then, 10 now"):
         compare(X_train, y_train, X_test[:10], y_test[:10], {"a": Recorder()}, train_sizes=(10,), seeds=(0,),
                 progress=False, previous_results=first)
     with pytest.raises(ValueError, match="lacks the columns"):
@@ -361,7 +362,7 @@ def test_default_strategies_with_elmo_files(elmo_files):
 
 
 def test_default_strategies_skip_elmo_with_a_message(monkeypatch):
-    monkeypatch.setattr(cmp, "elmo_unavailable_reason", lambda files: "no ELMo model here")
+    monkeypatch.setattr(registry, "elmo_unavailable_reason", lambda files: "no ELMo model here")
     with pytest.warns(UserWarning, match=r"Skipping the ELMo strategies \['elmo-lr', 'elmo-lr-random'\]: no ELMo model here"):
         strategies = default_strategies()
     assert list(strategies) == [n for n in DEFAULT_STRATEGY_NAMES if not n.startswith("elmo")]
@@ -370,6 +371,7 @@ def test_default_strategies_skip_elmo_with_a_message(monkeypatch):
 
 
 def test_elmo_unavailable_reason(elmo_files, tmp_path):
+    assert cmp.elmo_unavailable_reason is registry.elmo_unavailable_reason  # still importable from compare
     assert cmp.elmo_unavailable_reason(elmo_files) is None
     reason = cmp.elmo_unavailable_reason((str(tmp_path / "nope.json"), elmo_files[1]))
     assert "nope.json" in reason and "--elmo-options" in reason
@@ -390,12 +392,12 @@ def test_cache_is_passed_only_to_vectorizers_that_support_it(tmp_path):
         def __init__(self, pooling="mean"):
             self.pooling = pooling
 
-    assert cmp._vectorizer_kwargs(WithCache, str(tmp_path)) == {"cache": str(tmp_path)}
+    assert registry._vectorizer_kwargs(WithCache, str(tmp_path)) == {"cache": str(tmp_path)}
     with pytest.warns(UserWarning, match="WithoutCache has no 'cache' parameter"):
-        assert cmp._vectorizer_kwargs(WithoutCache, str(tmp_path)) == {}
+        assert registry._vectorizer_kwargs(WithoutCache, str(tmp_path)) == {}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert cmp._vectorizer_kwargs(WithoutCache, None) == {}
+        assert registry._vectorizer_kwargs(WithoutCache, None) == {}
 
 
 def test_default_elmo_strategies_run(data, elmo_files):
@@ -403,3 +405,22 @@ def test_default_elmo_strategies_run(data, elmo_files):
     results = compare(*data, strategies, train_sizes=(20,), seeds=(0,), progress=False)
     assert list(results["strategy"]) == ["elmo-lr", "elmo-lr-random"]
     assert results["accuracy"].between(0, 1).all()
+
+
+def test_default_strategies_quick_reads_the_one_quick_profile(monkeypatch):
+    # The quick profile is defined once: default_strategies(quick=True) and ``sktransfer compare
+    # --quick`` both read it (default_strategies used to hard-code max_length=128 for quick).
+    quick = registry.PROFILES["quick"]
+    monkeypatch.setitem(registry.PROFILES, "quick", registry.Profile(
+        train_sizes=quick.train_sizes, seeds=quick.seeds, n_test=quick.n_test, max_length=96, epochs=2))
+    built = default_strategies(quick=True, names=["bert-lr", "bert-finetune"])
+    assert built["bert-lr"].steps[0][1].max_length == 96
+    assert (built["bert-finetune"].max_length, built["bert-finetune"].max_epochs) == (96, 2)
+    explicit = default_strategies(quick=True, names=["bert-finetune"], max_length=300, epochs=5)
+    assert (explicit["bert-finetune"].max_length, explicit["bert-finetune"].max_epochs) == (300, 5)
+    assert default_strategies(names=["bert-finetune"])["bert-finetune"].max_length == 256
+
+
+def test_elmo_files_must_be_a_pair():
+    with pytest.raises(ValueError, match=r"elmo_files must be \(options_file, weight_file\), got \('a.json',\)"):
+        default_strategies(names=["tfidf-lr"], elmo_files=("a.json",))

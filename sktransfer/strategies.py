@@ -1,0 +1,466 @@
+"""The strategy registry of ``sktransfer compare``: one entry per strategy, and the run profiles.
+
+A :class:`Strategy` entry holds everything the comparison needs to know about a strategy: its
+name, a one-line description (help texts), a factory that builds the unfitted estimator from
+the shared :class:`StrategySettings`, its requirements (e.g. an ELMo model; unmet ones skip the
+strategy with a note) and the name of its random-weight twin. The twin is derived from the base
+entry (same factory, ``pretrained=False``), so declaring ``random_twin`` is enough.
+:func:`sktransfer.compare.default_strategies`, the ``compare`` command line (``--help``,
+``--strategies``) and the legend of :func:`sktransfer.reporting.plot_learning_curve` all read
+:data:`REGISTRY`: adding a strategy is one :meth:`StrategyRegistry.register` call.
+
+:data:`PROFILES` holds the two run profiles (``full`` and ``--quick``) and
+:func:`resolve_profile` is the one place where explicitly given values override a profile.
+
+Estimators are imported inside the factories, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "PROFILES",
+    "REGISTRY",
+    "REQUIREMENTS",
+    "Profile",
+    "Requirement",
+    "Strategy",
+    "StrategyRegistry",
+    "StrategySettings",
+    "elmo_unavailable_reason",
+    "resolve_profile",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# profiles and settings
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Run settings of a comparison: what ``--quick`` (or its absence) stands for."""
+
+    train_sizes: tuple[int, ...]
+    seeds: tuple[int, ...]
+    n_test: int
+    max_length: int
+    epochs: int
+
+
+#: ``quick`` finishes in about 5 minutes on 2 CPU cores with IMDB; ``full`` is the paper-style run.
+PROFILES = {
+    "full": Profile(train_sizes=(100, 500, 2000), seeds=(0, 1, 2), n_test=2000, max_length=256, epochs=3),
+    "quick": Profile(train_sizes=(100, 300), seeds=(0,), n_test=500, max_length=128, epochs=3),
+}
+
+
+def resolve_profile(quick=False, **explicit):
+    """The profile of ``quick``, with every explicitly given (not None) setting taking precedence.
+
+    Parameters
+    ----------
+    quick : bool, default=False
+        Start from ``PROFILES["quick"]`` instead of ``PROFILES["full"]``.
+    **explicit
+        Fields of :class:`Profile` (``train_sizes``, ``seeds``, ``n_test``, ``max_length``,
+        ``epochs``); None means "not given": the profile's value is kept.
+
+    Returns
+    -------
+    profile : Profile
+
+    Raises
+    ------
+    TypeError
+        If a keyword is not a field of :class:`Profile`.
+    """
+    profile = PROFILES["quick" if quick else "full"]
+    fields = {f.name for f in dataclasses.fields(Profile)}
+    unknown = sorted(set(explicit) - fields)
+    if unknown:
+        raise TypeError(f"resolve_profile() got unknown settings {unknown}; the settings of a profile are {sorted(fields)}.")
+    given = {k: tuple(v) if k in ("train_sizes", "seeds") else v for k, v in explicit.items() if v is not None}
+    return dataclasses.replace(profile, **given)
+
+
+@dataclass(frozen=True)
+class StrategySettings:
+    """What the factories of the registry read: model sizes, training and model files.
+
+    Parameters
+    ----------
+    max_length : int, default=256
+        Tokens kept per text: BERT word pieces, or ELMo words (``max_tokens``).
+    epochs : int, default=3
+        Training epochs of the strategies that train a network.
+    lr : float, default=1e-4
+        Learning rate of those strategies (higher than the usual 2e-5, which suits larger
+        training sets).
+    cache : str, path-like, joblib.Memory or None, default=None
+        Feature cache, passed only to vectorizers that have a ``cache`` parameter.
+    bert_model : str or None, default=None
+        ``model_name_or_path`` of the BERT strategies; None keeps the estimators' default.
+    elmo_files : tuple of (str, str) or None, default=None
+        ``(options_file, weight_file)`` of the ELMo strategies; None uses ``ELMoVectorizer()``'s
+        default model.
+    """
+
+    max_length: int = PROFILES["full"].max_length
+    epochs: int = PROFILES["full"].epochs
+    lr: float = 1e-4
+    cache: Any = None
+    bert_model: str | None = None
+    elmo_files: tuple[str, str] | None = None
+
+    def __post_init__(self):
+        if self.elmo_files is not None:
+            files = tuple(self.elmo_files)
+            if len(files) != 2:
+                raise ValueError(f"elmo_files must be (options_file, weight_file), got {self.elmo_files!r}.")
+            object.__setattr__(self, "elmo_files", files)
+
+
+# --------------------------------------------------------------------------------------------
+# requirements
+# --------------------------------------------------------------------------------------------
+
+
+def elmo_unavailable_reason(elmo_files=None):
+    """Say why the ELMo strategies cannot run, or return None when they can.
+
+    Parameters
+    ----------
+    elmo_files : tuple of (str, str) or None, default=None
+        ``(options_file, weight_file)`` of an ELMo model. None asks whether
+        ``ELMoVectorizer()`` works without arguments (a default model is available).
+
+    Returns
+    -------
+    reason : str or None
+        None if an ELMo model is available, otherwise a sentence that says how to provide one.
+    """
+    if elmo_files is not None:
+        missing = [str(p) for p in elmo_files if p is None or not Path(p).is_file()]
+        if missing:
+            return (
+                f"the ELMo files {missing} do not exist; pass an existing options.json and "
+                "weights.hdf5 (--elmo-options/--elmo-weights on the command line)"
+            )
+        return None
+    from .elmo_vectorizer import ELMoVectorizer
+
+    try:
+        # Loading the model is the only reliable test; no text is embedded.
+        ELMoVectorizer().fit(["probe"])
+    except (ValueError, OSError) as exc:
+        return (
+            f"no ELMo model is available (ELMoVectorizer() without files says: {exc}); pass "
+            "elmo_files=(options.json, weights.hdf5), on the command line --elmo-options FILE "
+            "--elmo-weights FILE, to include them"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Something a strategy needs besides the package itself, e.g. an ELMo model.
+
+    ``unavailable_reason(settings)`` returns None when the requirement is met, else a sentence
+    that says how to meet it. ``label`` names the strategies in messages ("the ELMo strategies").
+    """
+
+    label: str
+    unavailable_reason: Callable[[StrategySettings], str | None]
+
+
+#: Requirements a :class:`Strategy` can name in ``requires``.
+REQUIREMENTS = {
+    # Looked up at call time so that tests (and users) can replace elmo_unavailable_reason.
+    "elmo": Requirement("ELMo", lambda settings: elmo_unavailable_reason(settings.elmo_files)),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# entries and the registry
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """One strategy of the comparison.
+
+    Parameters
+    ----------
+    name : str
+        The name in tables, ``--strategies`` and the plot legend.
+    description : str
+        One line for help texts.
+    factory : callable
+        ``factory(settings, pretrained=...)`` returns the unfitted estimator for a
+        :class:`StrategySettings`; ``pretrained=False`` builds the random-weight twin.
+    requires : tuple of str, default=()
+        Keys of :data:`REQUIREMENTS`; when one is unmet the strategy is skipped with a note
+        (or, when asked for by name, refused with the reason).
+    random_twin : str, bool or None, default=None
+        Name of the ``pretrained=False`` twin (True: ``<name>-random``); None: no twin.
+    twin_description : str, default="the same from random weights (pretrained=False)"
+        The twin's line for help texts.
+    pretrained : bool, default=True
+        False on a derived twin.
+    twin_of : str or None, default=None
+        On a derived twin, the name of its base entry.
+    """
+
+    name: str
+    description: str
+    factory: Callable[..., Any]
+    requires: tuple[str, ...] = ()
+    random_twin: str | bool | None = None
+    twin_description: str = "the same from random weights (pretrained=False)"
+    pretrained: bool = True
+    twin_of: str | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"A strategy name must be a non-empty string, got {self.name!r}.")
+        if not callable(self.factory):
+            raise TypeError(f"The factory of strategy {self.name!r} must be callable, got {self.factory!r}.")
+        object.__setattr__(self, "requires", tuple(self.requires))
+        unknown = [r for r in self.requires if r not in REQUIREMENTS]
+        if unknown:
+            raise ValueError(
+                f"Strategy {self.name!r} requires {unknown}, which are not known requirements; "
+                f"use keys of sktransfer.strategies.REQUIREMENTS: {sorted(REQUIREMENTS)}."
+            )
+        if self.random_twin is True:
+            object.__setattr__(self, "random_twin", f"{self.name}-random")
+        elif self.random_twin is False:
+            object.__setattr__(self, "random_twin", None)
+
+    def twin(self):
+        """The derived ``pretrained=False`` entry, or None when this entry declares no twin."""
+        if self.random_twin is None:
+            return None
+        return dataclasses.replace(
+            self, name=self.random_twin, description=self.twin_description, random_twin=None,
+            pretrained=False, twin_of=self.name,
+        )
+
+    def build(self, settings):
+        """The unfitted estimator of this strategy for ``settings``."""
+        return self.factory(settings, pretrained=self.pretrained)
+
+
+class StrategyRegistry:
+    """Strategies by name, in table order, each base entry followed by its random twin."""
+
+    def __init__(self):
+        self._entries = {}
+
+    def register(self, entry):
+        """Add ``entry`` (and its derived twin) after the strategies registered so far.
+
+        Parameters
+        ----------
+        entry : Strategy
+
+        Returns
+        -------
+        entry : Strategy
+            The same entry.
+
+        Raises
+        ------
+        ValueError
+            If the name of the entry or of its twin is taken.
+        """
+        if not isinstance(entry, Strategy):
+            raise TypeError(f"register() takes a sktransfer.strategies.Strategy, got {type(entry).__name__}.")
+        new = [entry] + ([entry.twin()] if entry.random_twin else [])
+        taken = [e.name for e in new if e.name in self._entries]
+        if taken or len({e.name for e in new}) != len(new):
+            raise ValueError(
+                f"Strategy name(s) {taken or [entry.name]} already registered; choose another name or "
+                "unregister() the existing entry first."
+            )
+        for e in new:
+            self._entries[e.name] = e
+        return entry
+
+    def unregister(self, name):
+        """Remove the base entry ``name`` and its twin."""
+        entry = self[name]
+        if entry.twin_of is not None:
+            raise ValueError(f"{name!r} is the twin of {entry.twin_of!r}; unregister {entry.twin_of!r} instead.")
+        del self._entries[name]
+        self._entries.pop(entry.random_twin, None)
+
+    def __getitem__(self, name):
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise KeyError(f"No strategy {name!r} in the registry; registered: {self.names()}.") from None
+
+    def __contains__(self, name):
+        return name in self._entries
+
+    def __iter__(self):
+        return iter(self._entries.values())
+
+    def __len__(self):
+        return len(self._entries)
+
+    def names(self):
+        """Every strategy name, in table order."""
+        return list(self._entries)
+
+    def descriptions(self):
+        """``{name: description}`` in table order."""
+        return {name: e.description for name, e in self._entries.items()}
+
+    def check_names(self, names):
+        """``names`` without repeats, in the given order.
+
+        Raises
+        ------
+        ValueError
+            If a name is not registered.
+        """
+        wanted = list(dict.fromkeys(names))
+        unknown = [n for n in wanted if n not in self._entries]
+        if unknown:
+            raise ValueError(
+                f"Unknown strategy name(s) {unknown}; the default strategies are "
+                f"{self.names()}. Pass your own estimators to compare() for others."
+            )
+        return wanted
+
+    def build(self, names=None, settings=None, *, stacklevel=2):
+        """Build the estimators of ``names`` (None: every registered strategy) for ``settings``.
+
+        A strategy whose requirement is unmet is left out with a :class:`UserWarning` that says
+        why when ``names`` is None, and refused with a ValueError when it was asked for by name.
+
+        Returns
+        -------
+        strategies : dict of str -> estimator
+            Unfitted estimators, in the order of ``names`` (table order when None).
+        """
+        explicit = names is not None
+        wanted = self.check_names(names) if explicit else self.names()
+        settings = StrategySettings() if settings is None else settings
+        available = set(wanted)
+        for key in dict.fromkeys(r for n in wanted for r in self._entries[n].requires):
+            blocked = [n for n in wanted if key in self._entries[n].requires]
+            requirement = REQUIREMENTS[key]
+            reason = requirement.unavailable_reason(settings)
+            if reason is None:
+                continue
+            if explicit:
+                raise ValueError(f"Cannot build {blocked}: {reason}.")
+            warnings.warn(f"Skipping the {requirement.label} strategies {blocked}: {reason}.", UserWarning,
+                          stacklevel=stacklevel + 1)
+            available -= set(blocked)
+        return {n: self._entries[n].build(settings) for n in wanted if n in available}
+
+    def base_of(self, name):
+        """The name whose colour a strategy shares in plots: its base entry for a twin, else itself."""
+        entry = self._entries.get(name)
+        return name if entry is None or entry.twin_of is None else entry.twin_of
+
+
+# --------------------------------------------------------------------------------------------
+# the default strategies
+# --------------------------------------------------------------------------------------------
+
+
+def _vectorizer_kwargs(vectorizer_class, cache):
+    """``cache=...`` when given and the vectorizer supports it (checked with ``get_params``)."""
+    if cache is None:
+        return {}
+    if "cache" not in vectorizer_class().get_params():
+        warnings.warn(
+            f"{vectorizer_class.__name__} has no 'cache' parameter in this version of sktransfer; "
+            f"cache={cache!r} is ignored for it.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return {}
+    return {"cache": cache}
+
+
+def _bert_kwargs(settings):
+    return {} if settings.bert_model is None else {"model_name_or_path": settings.bert_model}
+
+
+def _tfidf_lr(settings, pretrained=True):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1),
+        LogisticRegression(max_iter=1000),
+    )
+
+
+def _elmo_lr(settings, pretrained=True):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from .elmo_vectorizer import ELMoVectorizer
+
+    files = {}
+    if settings.elmo_files is not None:
+        files = {"options_file": settings.elmo_files[0], "weight_file": settings.elmo_files[1]}
+    return make_pipeline(
+        ELMoVectorizer(**files, max_tokens=settings.max_length, pretrained=pretrained,
+                       **_vectorizer_kwargs(ELMoVectorizer, settings.cache)),
+        LogisticRegression(max_iter=2000),
+    )
+
+
+def _bert_lr(settings, pretrained=True):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from .bert_vectorizer import BertVectorizer
+
+    return make_pipeline(
+        BertVectorizer(**_bert_kwargs(settings), max_length=settings.max_length, pretrained=pretrained,
+                       **_vectorizer_kwargs(BertVectorizer, settings.cache)),
+        LogisticRegression(max_iter=2000),
+    )
+
+
+def _bert_finetune(settings, pretrained=True):
+    from .finetune import BertFineTuneClassifier
+
+    return BertFineTuneClassifier(**_bert_kwargs(settings), max_length=settings.max_length,
+                                  max_epochs=settings.epochs, lr=settings.lr, pretrained=pretrained)
+
+
+#: The strategies of ``sktransfer compare``, in table order.
+REGISTRY = StrategyRegistry()
+REGISTRY.register(Strategy(
+    "tfidf-lr", "TF-IDF of word uni- and bigrams + logistic regression (no transfer)", _tfidf_lr,
+))
+REGISTRY.register(Strategy(
+    "elmo-lr", "frozen ELMo features (mean-pooled) + logistic regression", _elmo_lr, requires=("elmo",),
+    random_twin=True, twin_description="the same with a randomly initialised ELMo (pretrained=False)",
+))
+REGISTRY.register(Strategy(
+    "bert-lr", "frozen BERT features (mean-pooled) + logistic regression", _bert_lr,
+    random_twin=True, twin_description="the same with a randomly initialised BERT (pretrained=False)",
+))
+REGISTRY.register(Strategy(
+    "bert-finetune", "BERT fine-tuned end to end with a classification head", _bert_finetune,
+    random_twin=True, twin_description="the same from random weights (pretrained=False)",
+))

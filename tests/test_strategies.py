@@ -1,0 +1,217 @@
+"""Tests of sktransfer.strategies: the registry, twins derived from entries, requirements, profiles."""
+
+import json
+import warnings
+
+import pytest
+from sklearn.dummy import DummyClassifier
+
+from sktransfer import compare as cmp
+from sktransfer import strategies as registry
+from sktransfer.strategies import (
+    PROFILES,
+    REGISTRY,
+    REQUIREMENTS,
+    Profile,
+    Requirement,
+    Strategy,
+    StrategyRegistry,
+    StrategySettings,
+    resolve_profile,
+)
+
+
+class ToyClassifier(DummyClassifier):
+    """The majority class; its parameters record the settings a factory gave it."""
+
+    def __init__(self, pretrained=True, max_length=None, epochs=None, lr=None, random_state=None):
+        super().__init__(strategy="most_frequent", random_state=random_state)
+        self.pretrained = pretrained
+        self.max_length = max_length
+        self.epochs = epochs
+        self.lr = lr
+
+
+def toy_factory(settings, pretrained=True):
+    return ToyClassifier(pretrained=pretrained, max_length=settings.max_length, epochs=settings.epochs, lr=settings.lr)
+
+
+@pytest.fixture
+def toy_entry():
+    """A 'toy' strategy with a random twin, registered for one test only."""
+    entry = REGISTRY.register(Strategy("toy", "a toy majority classifier", toy_factory, random_twin=True,
+                                       twin_description="the toy with random weights"))
+    yield entry
+    REGISTRY.unregister("toy")
+
+
+# ---------------------------------------------------------------------------------------------
+# the default registry
+# ---------------------------------------------------------------------------------------------
+
+
+def test_default_names_and_descriptions_come_from_the_registry():
+    assert cmp.DEFAULT_STRATEGY_NAMES == (
+        "tfidf-lr", "elmo-lr", "elmo-lr-random", "bert-lr", "bert-lr-random", "bert-finetune", "bert-finetune-random",
+    )
+    assert tuple(REGISTRY.names()) == cmp.DEFAULT_STRATEGY_NAMES
+    assert cmp.STRATEGY_DESCRIPTIONS == REGISTRY.descriptions()
+    assert cmp.STRATEGY_DESCRIPTIONS["elmo-lr-random"] == "the same with a randomly initialised ELMo (pretrained=False)"
+
+
+def test_twins_are_derived_from_their_base_entry():
+    for base in ("elmo-lr", "bert-lr", "bert-finetune"):
+        twin = REGISTRY[f"{base}-random"]
+        assert twin.twin_of == base and twin.pretrained is False and twin.random_twin is None
+        assert twin.factory is REGISTRY[base].factory and twin.requires == REGISTRY[base].requires
+        assert REGISTRY.base_of(twin.name) == base and REGISTRY.base_of(base) == base
+    assert REGISTRY["tfidf-lr"].random_twin is None and "tfidf-lr-random" not in REGISTRY
+    assert REGISTRY["elmo-lr"].requires == ("elmo",) and REGISTRY["bert-lr"].requires == ()
+
+
+def test_settings_reach_every_factory(tmp_path):
+    settings = StrategySettings(max_length=40, epochs=2, lr=3e-4, cache=str(tmp_path), bert_model="some/bert",
+                                elmo_files=["o.json", "w.hdf5"])
+    assert settings.elmo_files == ("o.json", "w.hdf5")
+    built = {name: REGISTRY[name].build(settings) for name in ("elmo-lr-random", "bert-lr", "bert-finetune")}
+    elmo = built["elmo-lr-random"].steps[0][1]
+    assert (elmo.options_file, elmo.weight_file, elmo.max_tokens, elmo.pretrained) == ("o.json", "w.hdf5", 40, False)
+    bert = built["bert-lr"].steps[0][1]
+    assert (bert.model_name_or_path, bert.max_length, bert.pretrained) == ("some/bert", 40, True)
+    assert bert.cache == str(tmp_path)
+    tuned = built["bert-finetune"]
+    assert (tuned.model_name_or_path, tuned.max_length, tuned.max_epochs, tuned.lr) == ("some/bert", 40, 2, 3e-4)
+
+
+# ---------------------------------------------------------------------------------------------
+# one entry adds a strategy everywhere
+# ---------------------------------------------------------------------------------------------
+
+
+def test_one_entry_adds_a_strategy_and_its_twin_to_default_strategies(toy_entry):
+    assert REGISTRY.names()[-2:] == ["toy", "toy-random"]
+    built = cmp.default_strategies(names=["toy-random", "toy"], quick=True, epochs=4, lr=2e-3)
+    assert list(built) == ["toy-random", "toy"]
+    assert built["toy"].pretrained is True and built["toy-random"].pretrained is False
+    assert (built["toy"].max_length, built["toy"].epochs, built["toy"].lr) == (PROFILES["quick"].max_length, 4, 2e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # ELMo may be unavailable; not the point here
+        assert list(cmp.default_strategies())[-2:] == ["toy", "toy-random"]
+
+
+def test_one_entry_adds_a_strategy_to_the_command_line(toy_entry, tmp_path, capsys):
+    pytest.importorskip("pandas")
+    pytest.importorskip("matplotlib")
+    from sktransfer.cli import main
+
+    from .test_compare import synthetic_texts
+
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    text = capsys.readouterr().out
+    assert "  toy                    a toy majority classifier" in text
+    assert "  toy-random             the toy with random weights" in text
+
+    texts, labels = synthetic_texts(24, seed=0)
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"text": t, "label": str(y)}) + "\n" for t, y in zip(texts, labels)))
+    out = tmp_path / "out"
+    assert main(["compare", str(data), "--strategies", "toy,toy-random", "--train-sizes", "8", "--seeds", "0",
+                 "--max-length", "12", "--out", str(out), "--no-progress"]) == 0
+    payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert [r["strategy"] for r in payload["records"]] == ["toy", "toy-random"]
+    assert "pretrained=False" in payload["metadata"]["strategies"]["toy-random"]
+    assert "max_length=12" in payload["metadata"]["strategies"]["toy"]
+
+
+def test_one_entry_adds_a_strategy_to_the_plot_legend(toy_entry):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("matplotlib")
+    from sktransfer.reporting import RESULT_COLUMNS, plot_learning_curve
+
+    # Results in an arbitrary order: registry names take registry order, the others follow as they come.
+    names = ["mine", "toy-random", "bert-lr", "toy", "mine-random"]
+    rows = [{"strategy": s, "n_train": n, "seed": 0, "accuracy": 0.5 + i / 100, "macro_f1": 0.5, "fit_seconds": 1.0,
+             "predict_seconds": 1.0, "n_test": 10, "best_params": None}
+            for i, s in enumerate(names) for n in (10, 20)]
+    figure = plot_learning_curve(pd.DataFrame(rows, columns=list(RESULT_COLUMNS)))
+    ax = figure.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["bert-lr", "toy", "toy-random", "mine", "mine-random"]
+    lines = {c.get_label(): c.lines[0] for c in ax.containers}
+    assert lines["toy-random"].get_color() == lines["toy"].get_color() != lines["bert-lr"].get_color()
+    assert lines["toy-random"].get_linestyle() == "--" and lines["toy"].get_linestyle() == "-"
+    assert lines["mine-random"].get_color() == lines["mine"].get_color()
+
+
+# ---------------------------------------------------------------------------------------------
+# requirements are data on the entry
+# ---------------------------------------------------------------------------------------------
+
+
+def test_unmet_requirement_skips_with_a_note_or_refuses_by_name(monkeypatch):
+    monkeypatch.setitem(REQUIREMENTS, "gpu", Requirement("GPU", lambda settings: "no GPU on this machine"))
+    reg = StrategyRegistry()
+    reg.register(Strategy("plain", "always runs", toy_factory))
+    reg.register(Strategy("fast", "needs a GPU", toy_factory, requires=("gpu",), random_twin=True))
+    with pytest.warns(UserWarning, match=r"Skipping the GPU strategies \['fast', 'fast-random'\]: no GPU on this machine\."):
+        assert list(reg.build()) == ["plain"]
+    with pytest.raises(ValueError, match=r"Cannot build \['fast-random'\]: no GPU on this machine\."):
+        reg.build(["plain", "fast-random"])
+    monkeypatch.setitem(REQUIREMENTS, "gpu", Requirement("GPU", lambda settings: None))
+    assert list(reg.build(["fast-random", "plain"])) == ["fast-random", "plain"]
+
+
+def test_an_elmo_entry_needs_no_code_in_the_builder(monkeypatch, elmo_files):
+    reg = StrategyRegistry()
+    reg.register(Strategy("elmo-head", "a head on ELMo", toy_factory, requires=("elmo",), random_twin=True))
+    monkeypatch.setattr(registry, "elmo_unavailable_reason", lambda files: f"no ELMo for {files}")
+    with pytest.warns(UserWarning, match=r"Skipping the ELMo strategies \['elmo-head', 'elmo-head-random'\]: no ELMo for None"):
+        assert reg.build() == {}
+    monkeypatch.undo()
+    built = reg.build(settings=StrategySettings(elmo_files=elmo_files))
+    assert list(built) == ["elmo-head", "elmo-head-random"]
+
+
+def test_registry_errors_say_what_to_do():
+    reg = StrategyRegistry()
+    reg.register(Strategy("a", "a", toy_factory, random_twin="a-rand"))
+    assert reg.names() == ["a", "a-rand"]
+    with pytest.raises(ValueError, match=r"\['a'\] already registered"):
+        reg.register(Strategy("a", "again", toy_factory))
+    with pytest.raises(ValueError, match=r"\['a-rand'\] already registered"):
+        reg.register(Strategy("a-rand", "clash with a twin", toy_factory))
+    with pytest.raises(ValueError, match="twin of 'a'; unregister 'a' instead"):
+        reg.unregister("a-rand")
+    with pytest.raises(KeyError, match=r"No strategy 'b' in the registry; registered: \['a', 'a-rand'\]"):
+        reg["b"]
+    with pytest.raises(ValueError, match=r"Unknown strategy name\(s\) \['b'\]"):
+        reg.build(["a", "b"])
+    with pytest.raises(ValueError, match=r"requires \['cuda'\], which are not known requirements"):
+        Strategy("c", "c", toy_factory, requires=("cuda",))
+    with pytest.raises(TypeError, match="factory of strategy 'c' must be callable"):
+        Strategy("c", "c", "not a function")
+    with pytest.raises(TypeError, match="takes a sktransfer.strategies.Strategy"):
+        reg.register({"name": "d"})
+    reg.unregister("a")
+    assert reg.names() == [] and len(reg) == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# profiles
+# ---------------------------------------------------------------------------------------------
+
+
+def test_resolve_profile_explicit_values_override_the_profile():
+    assert resolve_profile() == PROFILES["full"]
+    assert resolve_profile(True) == PROFILES["quick"]
+    assert PROFILES["quick"].max_length == 128 and PROFILES["full"].max_length == 256
+    quick = resolve_profile(True, max_length=300, train_sizes=[5, 7], seeds=None, epochs=None)
+    assert quick == Profile(train_sizes=(5, 7), seeds=PROFILES["quick"].seeds, n_test=PROFILES["quick"].n_test,
+                            max_length=300, epochs=PROFILES["quick"].epochs)
+    with pytest.raises(TypeError, match=r"unknown settings \['lr'\]"):
+        resolve_profile(lr=0.1)
+
+
+def test_strategy_settings_defaults_follow_the_full_profile():
+    settings = StrategySettings()
+    assert (settings.max_length, settings.epochs, settings.lr) == (PROFILES["full"].max_length, PROFILES["full"].epochs, 1e-4)
