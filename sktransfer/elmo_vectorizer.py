@@ -17,7 +17,7 @@ from ._params import (
 from ._validation import check_texts, check_token_lists
 from .exceptions import EmptyTextWarning
 from .pooling import pool
-from .tokenize import word_tokenize
+from .tokenization import word_tokenize
 
 __all__ = ["ELMoVectorizer"]
 

@@ -9,7 +9,7 @@ from sktransfer import ELMoVectorizer
 from sktransfer.elmo import ElmoBiLm
 from sktransfer.elmo_vectorizer import layer_mix
 from sktransfer.exceptions import EmptyTextWarning
-from sktransfer.tokenize import word_tokenize
+from sktransfer.tokenization import word_tokenize
 
 TEXTS = ["I don't like it.", "A great film!", "The plot was boring and the acting awful, really awful.", "ok"]
 

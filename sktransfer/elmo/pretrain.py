@@ -49,7 +49,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._io import atomic_path, atomic_write
-from ..tokenize import word_tokenize
+from ..tokenization import word_tokenize
 from .bilm import ElmoBiLm
 from .corpus import TokenizedCorpus, epoch_batches, iter_documents, make_batch, sequential_batches, unigram_counts
 from .vocabulary import Vocabulary, count_words
@@ -612,7 +612,7 @@ def pretrain_elmo(
         tqdm bar with tokens/s and the running loss.
     device : str or torch.device, default="cpu"
     tokenizer : callable or None
-        str -> list of str; None: :func:`sktransfer.tokenize.word_tokenize` (words,
+        str -> list of str; None: :func:`sktransfer.tokenization.word_tokenize` (words,
         punctuation and English clitics), the very function the ELMo vectorizer uses by default.
     callback : callable or None
         Called after every step with a dict (``step``, ``epoch``, ``tokens``, ``loss``);

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sktransfer.tokenize import word_tokenize
+from sktransfer.tokenization import word_tokenize
 
 # Exact token lists. The tokenizer is the contract between pretraining and feature extraction:
 # a model pretrained on one tokenization and fed another degrades silently, so any change in
@@ -64,14 +64,14 @@ def test_pretraining_and_the_elmo_vectorizer_use_this_very_function():
     assert elmo_vectorizer.word_tokenize is word_tokenize
 
 
-def test_tokenize_module_is_low_level():
+def test_tokenization_module_is_low_level():
     """Pretraining (``sktransfer.elmo``) imports it, so it must not pull in the sklearn layer."""
     import ast
     import inspect
 
-    from sktransfer import tokenize
+    from sktransfer import tokenization
 
-    tree = ast.parse(inspect.getsource(tokenize))
+    tree = ast.parse(inspect.getsource(tokenization))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module or "." for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported == {"re"}
