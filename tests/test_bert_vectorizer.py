@@ -85,12 +85,41 @@ def test_empty_and_exotic_texts_keep_their_rows(fitted):
     np.testing.assert_allclose(X[0], X[1], atol=1e-6)
 
 
-def test_random_twin_differs_and_is_seeded(tiny_bert):
+def test_random_twin_differs_and_is_seeded(tiny_bert, fresh_model_memo):
     pre = BertVectorizer(tiny_bert).fit_transform(TEXTS)
-    r1 = BertVectorizer(tiny_bert, pretrained=False, random_state=0).fit_transform(TEXTS)
-    r2 = BertVectorizer(tiny_bert, pretrained=False, random_state=0).fit_transform(TEXTS)
+    # Each fit starts from another global RNG state: random_state alone must decide the weights.
+    torch.manual_seed(100)
+    first = BertVectorizer(tiny_bert, pretrained=False, random_state=0)
+    r1 = first.fit_transform(TEXTS)
+    fresh_model_memo()  # else the second fit is handed the first one's model and the seed goes untested
+    torch.manual_seed(200)
+    second = BertVectorizer(tiny_bert, pretrained=False, random_state=0)
+    r2 = second.fit_transform(TEXTS)
+    assert second.model_ is not first.model_
     np.testing.assert_array_equal(r1, r2)
     assert np.abs(r1 - pre).max() > 1e-2
+
+
+def test_random_twins_with_different_seeds_differ(tiny_bert, fresh_model_memo):
+    zero = BertVectorizer(tiny_bert, pretrained=False, random_state=0).fit_transform(TEXTS)
+    one = BertVectorizer(tiny_bert, pretrained=False, random_state=1).fit_transform(TEXTS)
+    assert np.abs(zero - one).max() > 1e-2
+
+
+@pytest.mark.parametrize(
+    "precision, dtype", [("float32", torch.float32), ("bfloat16", torch.bfloat16), ("float16", torch.float16)]
+)
+def test_precision_is_the_dtype_inside_the_forward(tiny_bert, precision, dtype):
+    vec = BertVectorizer(tiny_bert, precision=precision).fit(TEXTS)
+    first_linear = next(m for m in vec.model_.modules() if isinstance(m, torch.nn.Linear))
+    seen = []
+    handle = first_linear.register_forward_hook(lambda module, args, output: seen.append(output.dtype))
+    try:
+        X = vec.transform(TEXTS)
+    finally:
+        handle.remove()  # the model is shared with other vectorizers through the memo
+    assert seen and set(seen) == {dtype}
+    assert X.dtype == np.float32
 
 
 def test_bfloat16_close_to_float32(tiny_bert):

@@ -63,18 +63,48 @@ def test_only_missing_texts_are_computed(tiny_bert, tmp_path):
 )
 def test_output_changing_settings_never_get_stale_vectors(tiny_bert, tmp_path, change):
     BertVectorizer(tiny_bert, cache=tmp_path).fit_transform(TEXTS)
-    changed = BertVectorizer(tiny_bert, cache=tmp_path, **change).fit_transform(TEXTS)
+    changed = BertVectorizer(tiny_bert, cache=tmp_path, **change).fit(TEXTS)
+    calls = CountingCalls(changed)
+    out = changed.transform(TEXTS)
+    assert calls.n_texts == 4, "another setting must recompute every distinct text"
     expected = BertVectorizer(tiny_bert, **change).fit_transform(TEXTS)
-    np.testing.assert_allclose(changed, expected, atol=1e-6)
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+    # The changed setting's vectors were stored under their own key: the next run reads them.
+    again = BertVectorizer(tiny_bert, cache=tmp_path, **change).fit(TEXTS)
+    calls = CountingCalls(again)
+    np.testing.assert_array_equal(again.transform(TEXTS), out)
+    assert calls.n_texts == 0
 
 
 def test_set_params_after_fit_is_honoured(tiny_bert, tmp_path):
     vec = BertVectorizer(tiny_bert, cache=tmp_path).fit(TEXTS)
     mean = vec.transform(TEXTS)
+    calls = CountingCalls(vec)
     vec.set_params(pooling="max")
     maxed = vec.transform(TEXTS)
+    assert calls.n_texts == 4, "the new pooling must be computed, not read from the mean's entries"
     assert np.abs(mean - maxed).max() > 1e-3
     np.testing.assert_allclose(maxed, BertVectorizer(tiny_bert, pooling="max").fit_transform(TEXTS), atol=1e-6)
+    vec.set_params(pooling="mean")
+    np.testing.assert_array_equal(vec.transform(TEXTS), mean)
+    assert calls.n_texts == 4, "the mean vectors are still cached"
+
+
+def test_model_rewritten_on_disk_is_recomputed(tmp_path, rewrite_tiny_bert, fresh_model_memo):
+    model = rewrite_tiny_bert(tmp_path / "model", seed=1)
+    old = BertVectorizer(model, cache=tmp_path / "cache").fit_transform(TEXTS)
+    unchanged = BertVectorizer(model, cache=tmp_path / "cache").fit(TEXTS)
+    calls = CountingCalls(unchanged)
+    np.testing.assert_array_equal(unchanged.transform(TEXTS), old)
+    assert calls.n_texts == 0, "while the model is unchanged its vectors are read back"
+    rewrite_tiny_bert(model, seed=2)  # new weights at the same path
+    vec = BertVectorizer(model, cache=tmp_path / "cache").fit(TEXTS)
+    calls = CountingCalls(vec)
+    new = vec.transform(TEXTS)
+    assert calls.n_texts == 4, "vectors of the old weights must not be served"
+    twin = BertVectorizer(rewrite_tiny_bert(tmp_path / "twin", seed=2)).fit_transform(TEXTS)
+    np.testing.assert_allclose(new, twin, atol=1e-6)
+    assert np.abs(new - old).max() > 1e-3
 
 
 def test_corrupt_shard_is_detected_and_recomputed(tiny_bert, tmp_path):
@@ -163,11 +193,15 @@ def test_elmo_cache_keys_on_tokens(elmo_files, tmp_path):
     assert calls.n_texts == 0
     np.testing.assert_allclose(first, plain, atol=1e-6)
     split = ELMoVectorizer(*elmo_files, cache=tmp_path, tokenizer=str.split).fit(texts)
+    calls = CountingCalls(split)
     with pytest.warns(UserWarning):
         np.testing.assert_allclose(split.transform(texts), ELMoVectorizer(*elmo_files, tokenizer=str.split).fit_transform(texts), atol=1e-6)
+    assert calls.n_texts == 2, "str.split gives both texts other tokens; the empty text's entry is reused"
     mixed = ELMoVectorizer(*elmo_files, cache=tmp_path, layers=[0.0, 0.0, 1.0]).fit(texts)
+    calls = CountingCalls(mixed)
     with pytest.warns(UserWarning):
         np.testing.assert_allclose(mixed.transform(texts), ELMoVectorizer(*elmo_files, layers=2).fit_transform(texts), atol=1e-6)
+    assert calls.n_texts == 3, "another layer mix must recompute every text"
 
 
 def test_tokenizer_fingerprint_tells_tokenizers_apart(tiny_bert, tmp_path):

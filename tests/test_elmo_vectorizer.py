@@ -86,13 +86,24 @@ def test_exotic_and_huge_texts(fitted):
     assert np.isfinite(X).all() and X.shape[0] == 2
 
 
-def test_random_twin(elmo_files):
+def test_random_twin(elmo_files, fresh_model_memo):
     options, _ = elmo_files
-    a = ELMoVectorizer(options, pretrained=False, random_state=0).fit_transform(TEXTS)
-    b = ELMoVectorizer(options, pretrained=False, random_state=0).fit_transform(TEXTS)
+    first = ELMoVectorizer(options, pretrained=False, random_state=0)
+    a = first.fit_transform(TEXTS)
+    fresh_model_memo()  # else the second fit is handed the first one's biLM and the seed goes untested
+    second = ELMoVectorizer(options, pretrained=False, random_state=0)
+    b = second.fit_transform(TEXTS)
     c = ELMoVectorizer(*elmo_files).fit_transform(TEXTS)
+    assert second.bilm_ is not first.bilm_
     np.testing.assert_array_equal(a, b)
     assert np.abs(a - c).max() > 1e-2
+
+
+def test_random_twins_with_different_seeds_differ(elmo_files, fresh_model_memo):
+    options, _ = elmo_files
+    zero = ELMoVectorizer(options, pretrained=False, random_state=0).fit_transform(TEXTS)
+    one = ELMoVectorizer(options, pretrained=False, random_state=1).fit_transform(TEXTS)
+    assert np.abs(zero - one).max() > 1e-2
 
 
 def test_layer_mix_parsing():

@@ -187,3 +187,105 @@ def test_bfloat16_fine_tuning(tiny_bert, sentiment_texts):
     assert clf.score(X, y) == 1.0
     proba = clf.predict_proba(X)
     assert proba.dtype == np.float32 and np.allclose(proba.sum(1), 1.0, atol=1e-5)
+
+
+def _grad_norm(module):
+    grads = [p.grad.detach().float() for p in module.parameters() if p.grad is not None]
+    return float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])))
+
+
+def _training_recorder():
+    """A skorch callback recording, per training batch, the optimizer's learning rates and the
+    gradient norm before and after our clipping (user callbacks run before ours)."""
+    from skorch.callbacks import Callback
+
+    class TrainingRecorder(Callback):
+        def initialize(self):
+            self.lrs, self.norms_before, self.norms_after = [], [], []
+            return self
+
+        def on_batch_begin(self, net, training=False, **kwargs):
+            if training:
+                self.lrs.append([group["lr"] for group in net.optimizer_.param_groups])
+
+        def on_grad_computed(self, net, named_parameters, training=False, **kwargs):
+            self.norms_before.append(_grad_norm(net.module_))
+
+        def on_batch_end(self, net, training=False, **kwargs):
+            if training:  # the optimizer has stepped with these (clipped) gradients
+                self.norms_after.append(_grad_norm(net.module_))
+
+    return TrainingRecorder()
+
+
+def test_optimizer_does_not_decay_biases_and_layernorm_weights(tiny_bert, sentiment_texts):
+    X, y = sentiment_texts
+    clf = make_clf(tiny_bert, max_epochs=1, weight_decay=0.05).fit(X, y)
+    module = clf.net_.module_
+    decay = {}
+    for group in clf.net_.optimizer_.param_groups:
+        for param in group["params"]:
+            assert id(param) not in decay, "a parameter is in two optimizer groups"
+            decay[id(param)] = group["weight_decay"]
+    names = dict(module.named_parameters())
+    assert set(decay) == {id(p) for p in names.values()}, "every parameter is optimised"
+    layer_norm_weights = {
+        f"{prefix}.weight" for prefix, sub in module.named_modules() if isinstance(sub, torch.nn.LayerNorm)
+    }
+    biases = {name for name in names if name.rsplit(".", 1)[-1] == "bias"}
+    assert layer_norm_weights and biases
+    expected = {name: 0.0 if name in layer_norm_weights | biases else 0.05 for name in names}
+    assert {name: decay[id(p)] for name, p in names.items()} == expected
+
+
+@pytest.mark.parametrize(
+    "validation_fraction, expected_factors",
+    [
+        # 16 texts in batches of 4 for 2 epochs: 8 steps, int(0.25 * 8) = 2 of them warming up.
+        (None, [1 / 3, 2 / 3, 6 / 6, 5 / 6, 4 / 6, 3 / 6, 2 / 6, 1 / 6]),
+        # 4 texts held out: 12 train in batches of 4 for 2 epochs, 6 steps, int(0.25 * 6) = 1 warming up.
+        (0.25, [1 / 2, 5 / 5, 4 / 5, 3 / 5, 2 / 5, 1 / 5]),
+    ],
+)
+def test_learning_rate_warms_up_then_decays_linearly_per_batch(tiny_bert, sentiment_texts, validation_fraction, expected_factors):
+    X, y = sentiment_texts
+    recorder = _training_recorder()
+    clf = make_clf(
+        tiny_bert, lr=1e-3, batch_size=4, max_epochs=2, warmup_ratio=0.25,
+        validation_fraction=validation_fraction, patience=5, callbacks=[recorder],
+    ).fit(X, y)
+    lrs = np.array(dict(clf.net_.callbacks_)["TrainingRecorder"].lrs)
+    assert lrs.shape[1] == len(clf.net_.optimizer_.param_groups) > 1
+    np.testing.assert_allclose(lrs, np.outer(1e-3 * np.array(expected_factors), np.ones(lrs.shape[1])), rtol=1e-9)
+
+
+def test_gradients_are_clipped_to_max_grad_norm(tiny_bert, sentiment_texts):
+    X, y = sentiment_texts
+    clipped = make_clf(tiny_bert, max_epochs=1, max_grad_norm=1e-3, callbacks=[_training_recorder()]).fit(X, y)
+    record = dict(clipped.net_.callbacks_)["TrainingRecorder"]
+    assert len(record.norms_after) == 2 and len(record.norms_before) == 2
+    assert min(record.norms_before) > 1e-2, "the raw gradients must be large enough for clipping to show"
+    np.testing.assert_allclose(record.norms_after, 1e-3, rtol=1e-3)
+    unclipped = make_clf(tiny_bert, max_epochs=1, max_grad_norm=None, callbacks=[_training_recorder()]).fit(X, y)
+    record = dict(unclipped.net_.callbacks_)["TrainingRecorder"]
+    np.testing.assert_allclose(record.norms_after, record.norms_before, rtol=1e-6)
+    assert min(record.norms_after) > 1e-2
+
+
+@pytest.mark.parametrize("precision, dtype", [("float32", torch.float32), ("bfloat16", torch.bfloat16)])
+def test_precision_is_the_dtype_inside_the_forward_in_fit_and_predict(tiny_bert, sentiment_texts, precision, dtype):
+    from skorch.callbacks import Callback
+
+    seen = []
+
+    class WatchHead(Callback):
+        def on_train_begin(self, net, **kwargs):
+            net.module_.head.register_forward_hook(lambda module, args, output: seen.append(output.dtype))
+
+    X, y = sentiment_texts
+    clf = make_clf(tiny_bert, max_epochs=1, precision=precision, callbacks=[WatchHead()]).fit(X, y)
+    assert len(seen) == 2 and set(seen) == {dtype}, "fit's forward passes"
+    seen.clear()
+    proba = clf.predict_proba(X)
+    assert seen and set(seen) == {dtype}, "predict's forward passes"
+    assert proba.dtype == np.float32

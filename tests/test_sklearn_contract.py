@@ -7,6 +7,7 @@ called here, and the ones that need data are rewritten with texts.
 import joblib
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -36,6 +37,14 @@ def fit(est, X, y):
 
 def outputs(est, X):
     return est.transform(X) if hasattr(est, "transform") else est.predict_proba(X)
+
+
+def fitted_model(est):
+    """The torch module a fitted estimator computes with."""
+    for name in ("model_", "bilm_"):
+        if hasattr(est, name):
+            return getattr(est, name)
+    return est.net_.module_
 
 
 # -- sklearn's own checks that apply without numeric data ------------------------------------
@@ -76,13 +85,18 @@ def test_tags_declare_string_input(estimator):
     assert tags.input_tags.string and not tags.input_tags.two_d_array
 
 
-def test_fit_returns_self_keeps_params_and_is_idempotent(estimator, sentiment_texts):
+def test_fit_returns_self_keeps_params_and_is_idempotent(estimator, sentiment_texts, fresh_model_memo):
     X, y = sentiment_texts
     params = estimator.get_params()
+    torch.manual_seed(0)
     assert fit(estimator, X, y) is estimator
     assert estimator.get_params() == params, "fit must not change parameters"
     first = outputs(estimator, X)
+    first_model = fitted_model(estimator)
+    fresh_model_memo()  # the refit must build its model again, not be handed the one just used
+    torch.manual_seed(1)  # and from another global RNG state: only random_state may decide the result
     fit(estimator, X, y)
+    assert fitted_model(estimator) is not first_model
     np.testing.assert_allclose(outputs(estimator, X), first, atol=1e-6)
 
 
