@@ -7,7 +7,8 @@ __all__ = ["DEVICE_CHOICES", "is_device_spec", "resolve_device"]
 
 #: The strings a ``device`` parameter may be ("cuda:N" stands for "cuda:0", "cuda:1", ...).
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
-_DEVICE_STRING = re.compile(r"auto|cpu|cuda(:\d+)?|mps")
+# "cpu:0" is what torch prints for the CPU; it is accepted as well.
+_DEVICE_STRING = re.compile(r"auto|cpu(:0)?|cuda(:\d+)?|mps")
 
 
 def is_device_spec(device):

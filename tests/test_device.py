@@ -56,8 +56,13 @@ def test_mps_without_mps_says_so(monkeypatch):
         resolve_device("mps")
 
 
-@pytest.mark.parametrize("device", ["tpu", "gpu", "", "Auto", "cpu:x", "cuda:-", 1.5, ["cpu"]])
-def test_invalid_values_list_the_accepted_ones(device):
-    with pytest.raises(ValueError, match=r"device must be 'auto', 'cpu', 'cuda', 'cuda:N', 'mps' or a torch.device") as info:
+@pytest.mark.parametrize(
+    "device, error",
+    [("tpu", ValueError), ("gpu", ValueError), ("", ValueError), ("Auto", ValueError), ("cpu:x", ValueError),
+     ("cuda:-", ValueError), (1.5, TypeError), (["cpu"], TypeError)],
+)
+def test_invalid_values_list_the_accepted_ones(device, error):
+    # A wrong type is a TypeError, a string that is no device a ValueError (the estimators' rule).
+    with pytest.raises(error, match=r"device must be 'auto', 'cpu', 'cuda', 'cuda:N', 'mps' or a torch.device") as info:
         resolve_device(device)
     assert str(info.value).endswith(f"got {device!r}.")

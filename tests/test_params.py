@@ -200,12 +200,12 @@ def test_valid_values_pass(make, cls, params):
     make(cls, **params)._validate_params()
 
 
-@pytest.mark.parametrize("device", ["auto", "cpu", "cuda", "cuda:0", "cuda:12", "mps", torch.device("cpu")])
+@pytest.mark.parametrize("device", ["auto", "cpu", "cpu:0", "cuda", "cuda:0", "cuda:12", "mps", torch.device("cpu")])
 def test_device_spec_accepts_what_resolve_device_documents(device):
     assert is_device_spec(device)
 
 
-@pytest.mark.parametrize("device", ["tpu", "CPU", "cuda:", "cuda:x", "cpu:0", " cpu", 0, None, b"cpu"])
+@pytest.mark.parametrize("device", ["tpu", "CPU", "cuda:", "cuda:x", "cpu:1", " cpu", 0, None, b"cpu"])
 def test_device_spec_rejects_the_rest(device):
     assert not is_device_spec(device)
     error = ValueError if isinstance(device, str) else TypeError
