@@ -61,13 +61,19 @@ def main(argv=None):
         seconds, score = grid_search(texts, labels, BertVectorizer(cache=cache, **params))
     results["grid_cached_s"], results["grid_cached_best_score"] = seconds, score
     results["cached_over_plain"] = seconds / results["plain_transform_s"]
-    print(f"GridSearchCV 5 folds x 4 C, cache: {seconds:.1f} s = {results['cached_over_plain']:.2f}x one transform", flush=True)
+    print(
+        f"GridSearchCV 5 folds x 4 C, cache: {seconds:.1f} s = {results['cached_over_plain']:.2f}x one transform",
+        flush=True,
+    )
 
     if not args.skip_uncached:
         seconds, score = grid_search(texts, labels, BertVectorizer(**params))
         results["grid_uncached_s"], results["grid_uncached_best_score"] = seconds, score
         results["uncached_over_plain"] = seconds / results["plain_transform_s"]
-        print(f"GridSearchCV 5 folds x 4 C, no cache: {seconds:.1f} s = {results['uncached_over_plain']:.2f}x", flush=True)
+        print(
+            f"GridSearchCV 5 folds x 4 C, no cache: {seconds:.1f} s = {results['uncached_over_plain']:.2f}x",
+            flush=True,
+        )
         assert np.isclose(results["grid_cached_best_score"], score, atol=1e-6), "the cache changed the result"
 
     if args.out:

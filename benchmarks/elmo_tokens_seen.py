@@ -75,7 +75,9 @@ def main(argv=None):
         first_options = next(iter(strategies.values()))[0]
         estimators = {"elmo@0 (random)": pipeline(options_file=str(first_options), pretrained=False)}
         facts["elmo@0 (random)"] = (0, None)
-        estimators.update({name: pipeline(options_file=str(o), weight_file=str(w)) for name, (o, w) in strategies.items()})
+        estimators.update(
+            {name: pipeline(options_file=str(o), weight_file=str(w)) for name, (o, w) in strategies.items()}
+        )
         results = compare(X_pool, y_pool, X_test, y_test, estimators, train_sizes=args.train_sizes, seeds=args.seeds)
 
     metadata = {"dataset": "IMDB", "pool": args.pool, "n_test": args.n_test, "pooling": "mean", "layers": "average",
@@ -87,7 +89,8 @@ def main(argv=None):
     table = tokens_table(results, facts)
     markdown = paths["markdown"].read_text(encoding="utf-8")
     paths["markdown"].write_text(
-        markdown + f"\n## Accuracy against tokens seen (unigram perplexity {unigram:.1f})\n\n{table}\n", encoding="utf-8"
+        markdown + f"\n## Accuracy against tokens seen (unigram perplexity {unigram:.1f})\n\n{table}\n",
+        encoding="utf-8",
     )
     print(table)
     print(json.dumps({"out": args.out}))

@@ -43,7 +43,9 @@ def main(argv=None):
         strategies = {
             "tfidf-lr": default_strategies(names=["tfidf-lr"])["tfidf-lr"],  # the same baseline as `sktransfer compare`
             "elmo-lr": make_pipeline(ELMoVectorizer(**elmo), LogisticRegression(max_iter=5000)),
-            "elmo-lr-random": make_pipeline(ELMoVectorizer(pretrained=False, **elmo), LogisticRegression(max_iter=5000)),
+            "elmo-lr-random": make_pipeline(
+                ELMoVectorizer(pretrained=False, **elmo), LogisticRegression(max_iter=5000)
+            ),
         }
         results = compare(X_pool, y_pool, X_test, y_test, strategies, train_sizes=args.train_sizes, seeds=args.seeds)
     metadata = {"dataset": "IMDB", "pool": args.pool, "n_test": args.n_test, "pooling": args.pooling,

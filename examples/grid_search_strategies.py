@@ -49,9 +49,14 @@ def strategy_name(clf):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     epilog=__doc__.split("\n\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n-train", type=int, default=100, help="balanced training reviews searched over (default 100)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--n-train", type=int, default=100, help="balanced training reviews searched over (default 100)"
+    )
     parser.add_argument("--n-test", type=int, default=200, help="balanced held-out test reviews (default 200)")
     parser.add_argument("--max-length", type=int, default=128, help="word pieces per review (default 128)")
     parser.add_argument("--epochs", type=int, default=2, help="fine-tuning epochs (default 2)")

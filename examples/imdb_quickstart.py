@@ -29,8 +29,12 @@ def main(argv=None):
     parser.add_argument("--skip-random", action="store_true", help="skip the pretrained=False twins")
     args = parser.parse_args(argv)
 
-    X_train, y_train = fetch_imdb("train", data_home=args.data_home, n_samples=args.n_train, random_state=args.seed, return_X_y=True)
-    X_test, y_test = fetch_imdb("test", data_home=args.data_home, n_samples=args.n_test, random_state=args.seed, return_X_y=True)
+    X_train, y_train = fetch_imdb(
+        "train", data_home=args.data_home, n_samples=args.n_train, random_state=args.seed, return_X_y=True
+    )
+    X_test, y_test = fetch_imdb(
+        "test", data_home=args.data_home, n_samples=args.n_test, random_state=args.seed, return_X_y=True
+    )
     print(f"IMDB: {len(X_train)} training and {len(X_test)} test reviews (balanced), max_length={args.max_length}")
 
     strategies = {}

@@ -108,7 +108,9 @@ class FeatureCache:
             ok = False
         if ok:
             return keys, vectors
-        warnings.warn(f"Ignoring corrupt feature-cache file {path}; its vectors will be recomputed.", RuntimeWarning, stacklevel=4)
+        warnings.warn(
+            f"Ignoring corrupt feature-cache file {path}; its vectors will be recomputed.", RuntimeWarning, stacklevel=4
+        )
         try:
             path.unlink()
         except OSError:

@@ -169,9 +169,12 @@ def _add_compare(subparsers):
     models.add_argument("--lr", type=float, default=None,
                         help=f"fine-tuning learning rate (default: {StrategySettings().lr:g})")
     models.add_argument("--bert-model", default=None, metavar="NAME_OR_DIR",
-                        help="BERT model of the bert-* strategies: a local directory or hub id (default: all-MiniLM-L6-v2)")
-    models.add_argument("--elmo-options", default=None, metavar="FILE", help="ELMo options.json for the elmo-* strategies")
-    models.add_argument("--elmo-weights", default=None, metavar="FILE", help="ELMo weights.hdf5 for the elmo-* strategies")
+                        help="BERT model of the bert-* strategies: a local directory or hub id "
+                             "(default: all-MiniLM-L6-v2)")
+    models.add_argument("--elmo-options", default=None, metavar="FILE",
+                        help="ELMo options.json for the elmo-* strategies")
+    models.add_argument("--elmo-weights", default=None, metavar="FILE",
+                        help="ELMo weights.hdf5 for the elmo-* strategies")
     models.add_argument("--cache", default=None, metavar="DIR",
                         help="feature cache folder for the frozen-feature strategies (vectorizers that support it)")
     p.set_defaults(handler=_run_compare, subparser=p)
@@ -230,7 +233,9 @@ def _load_data(args, n_test, parser):
 
         try:
             X_train, y_train = fetch_imdb("train", data_home=args.data_home, return_X_y=True)
-            X_test, y_test = fetch_imdb("test", data_home=args.data_home, n_samples=n_test, random_state=0, return_X_y=True)
+            X_test, y_test = fetch_imdb(
+                "test", data_home=args.data_home, n_samples=n_test, random_state=0, return_X_y=True
+            )
         except (OSError, ValueError) as exc:
             parser.error(f"could not load IMDB: {exc}")
         return X_train, y_train, X_test, y_test, {"dataset": "imdb", "n_train_pool": len(y_train)}
@@ -241,14 +246,19 @@ def _load_data(args, n_test, parser):
 
     path = Path(args.dataset)
     if not path.exists():
-        parser.error(f"dataset {args.dataset!r} is neither 'imdb' nor an existing file; pass imdb or a .csv/.tsv/.jsonl path")
+        parser.error(
+            f"dataset {args.dataset!r} is neither 'imdb' nor an existing file; pass imdb or a .csv/.tsv/.jsonl path"
+        )
     try:
         X, y = load_text_dataset(path, args.text_column, args.label_column, return_X_y=True)
     except (OSError, ValueError) as exc:
         parser.error(str(exc))
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
-        parser.error(f"{path} has a single label {classes.tolist()} in column {args.label_column!r}; a classifier needs two or more")
+        parser.error(
+            f"{path} has a single label {classes.tolist()} in column {args.label_column!r}; "
+            "a classifier needs two or more"
+        )
     try:
         X_train, X_test, y_train, y_test = train_test_split(
             X, y, test_size=args.test_size, stratify=y, random_state=0
@@ -420,7 +430,8 @@ def _add_pretrain_elmo(subparsers):
                    help="what to pretrain from scratch: tiny, compact (default), small, or an options.json")
     # Deprecated: "preset" also names the published, trained models of ELMoVectorizer(preset=...).
     p.add_argument("--preset", default=None, help=argparse.SUPPRESS)
-    p.add_argument("--max-tokens", type=_positive_int, default=None, help="training budget in words (default: one epoch)")
+    p.add_argument("--max-tokens", type=_positive_int, default=None,
+                   help="training budget in words (default: one epoch)")
     p.add_argument("--epochs", type=_positive_int, default=None, help="passes over the corpus (default: 1)")
     p.add_argument("--vocab-size", type=_positive_int, default=50000, help="softmax vocabulary (default: 50000)")
     p.add_argument("--batch-size", type=_positive_int, default=128, help="windows per step (default: 128)")
@@ -470,12 +481,14 @@ def _run_pretrain_elmo(args, parser):
     result = pretrain_elmo(
         corpus, args.out, architecture=architecture, vocab_size=args.vocab_size, epochs=args.epochs,
         max_tokens=args.max_tokens, batch_size=args.batch_size, bptt=args.bptt, lr=args.lr, seed=args.seed,
-        eval_every=args.eval_every, resume=not args.no_resume, progress=not args.no_progress, device=args.device, dtype=args.dtype,
+        eval_every=args.eval_every, resume=not args.no_resume, progress=not args.no_progress, device=args.device,
+        dtype=args.dtype,
     )
     print(f"\npretrained in {time.perf_counter() - start:.0f} s: {result.tokens} words in {result.steps} steps, "
           f"{result.tokens_per_second:.0f} words/s")
     if result.held_out_perplexity is not None:
-        print(f"held-out perplexity {result.held_out_perplexity:.1f} (unigram baseline {result.unigram_perplexity:.1f})")
+        print(f"held-out perplexity {result.held_out_perplexity:.1f} "
+              f"(unigram baseline {result.unigram_perplexity:.1f})")
     print(f"model written to {Path(result.out_dir).resolve()}: options.json, weights.hdf5, vocab.txt, training.json")
     return 0
 

@@ -244,7 +244,9 @@ def _best_params(estimator):
     params = getattr(estimator, "best_params_", None)
     if params is None:
         return None
-    return json.dumps({k: v if isinstance(v, (str, int, float, bool, type(None))) else repr(v) for k, v in params.items()})
+    return json.dumps(
+        {k: v if isinstance(v, (str, int, float, bool, type(None))) else repr(v) for k, v in params.items()}
+    )
 
 
 def compare(

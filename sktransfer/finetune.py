@@ -14,7 +14,15 @@ from sklearn.utils.validation import check_is_fitted
 from ._batching import map_batches
 from ._device import resolve_device
 from ._params import (
-    BATCH_SIZE, BERT_POOLING, DEVICE, MAX_LENGTH, MODEL_PATH, POSITIVE_INT, PRECISION, RANDOM_STATE, NumberInterval,
+    BATCH_SIZE,
+    BERT_POOLING,
+    DEVICE,
+    MAX_LENGTH,
+    MODEL_PATH,
+    POSITIVE_INT,
+    PRECISION,
+    RANDOM_STATE,
+    NumberInterval,
 )
 from ._torch_utils import autocast_context, pad_batch
 from ._validation import check_texts
@@ -86,7 +94,7 @@ class LengthBucketBatchSampler:
 
 
 def length_bucket_loader(dataset, batch_size=16, shuffle=False, **kwargs):
-    """skorch ``iterator_train``: a DataLoader over length-bucketed batches when shuffling."""
+    """The skorch ``iterator_train``: a DataLoader over length-bucketed batches when shuffling."""
     from torch.utils.data import DataLoader
 
     if not shuffle:
@@ -104,11 +112,15 @@ def _check_labels(y, n_texts):
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.ravel()
     if y.ndim != 1:
-        raise ValueError(f"y must be 1-D (one label per text), got shape {y.shape}. Multi-label targets are not supported.")
+        raise ValueError(
+            f"y must be 1-D (one label per text), got shape {y.shape}. Multi-label targets are not supported."
+        )
     if len(y) != n_texts:
         raise ValueError(f"X and y have different lengths: {n_texts} texts but {len(y)} labels.")
     if y.dtype.kind == "f" and np.isnan(y).any():
-        raise ValueError(f"y contains NaN at positions {np.flatnonzero(np.isnan(y))[:5].tolist()}; drop or fill those rows first.")
+        raise ValueError(
+            f"y contains NaN at positions {np.flatnonzero(np.isnan(y))[:5].tolist()}; drop or fill those rows first."
+        )
     if y.dtype == object and any(v is None or (isinstance(v, float) and v != v) for v in y):
         raise ValueError("y contains missing labels (None or NaN); drop or fill those rows first.")
     check_classification_targets(y)
@@ -296,7 +308,8 @@ class BertFineTuneClassifier(ClassifierMixin, BaseEstimator):
             callbacks.append(("gradient_clipping", GradientNormClipping(gradient_clip_value=self.max_grad_norm)))
         if self.validation_fraction is not None:
             callbacks.append(("early_stopping", EarlyStopping(
-                monitor="valid_loss", patience=self.patience, load_best=True, sink=print if self.verbose else (lambda *a: None),
+                monitor="valid_loss", patience=self.patience, load_best=True,
+                sink=print if self.verbose else (lambda *a: None),
             )))
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
@@ -360,7 +373,9 @@ class BertFineTuneClassifier(ClassifierMixin, BaseEstimator):
         y = _check_labels(y, len(texts))
         encoder = LabelEncoder().fit(y)
         if len(encoder.classes_) < 2:
-            raise ValueError(f"y has a single class ({encoder.classes_[0]!r}); at least two are needed to train a classifier.")
+            raise ValueError(
+                f"y has a single class ({encoder.classes_[0]!r}); at least two are needed to train a classifier."
+            )
         self.classes_ = encoder.classes_
         self.device_ = resolve_device(self.device)
         self.model_path_ = resolve_model_path(self.model_name_or_path)
@@ -376,7 +391,7 @@ class BertFineTuneClassifier(ClassifierMixin, BaseEstimator):
 
     @property
     def history_(self):
-        """skorch's training history (per-epoch train/valid loss, durations, ...)."""
+        """The skorch training history (per-epoch train/valid loss, durations, ...)."""
         check_is_fitted(self, "net_")
         return self.net_.history
 

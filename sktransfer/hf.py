@@ -50,7 +50,10 @@ def _looks_like_path(name):
 
 
 def _offline():
-    return any(os.environ.get(v, "").strip().lower() in {"1", "true", "yes", "on"} for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    return any(
+        os.environ.get(v, "").strip().lower() in {"1", "true", "yes", "on"}
+        for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
 
 
 def _cached_snapshot(repo_id):
@@ -128,8 +131,10 @@ def resolve_model_path(model_name_or_path=DEFAULT_MODEL):
 
 @contextlib.contextmanager
 def _no_hf_progress_bars():
-    """Silence transformers' per-tensor "Loading weights" bar: loading takes a second, and the bar
-    would print for every fit of every grid point."""
+    """Silence transformers' per-tensor "Loading weights" progress bar while loading.
+
+    Loading takes a second, and the bar would print for every fit of every grid point.
+    """
     try:
         from transformers.utils import logging as hf_logging
     except ImportError:  # pragma: no cover

@@ -36,6 +36,18 @@ class SequenceClassifier(nn.Module):
         self.head = nn.Linear(encoder.config.hidden_size, n_classes)
 
     def forward(self, input_ids, attention_mask):
+        """Encode a batch, pool its last hidden states and return the class logits.
+
+        Parameters
+        ----------
+        input_ids : Tensor of shape (batch, tokens)
+        attention_mask : Tensor of shape (batch, tokens)
+            1 for real tokens, 0 for padding.
+
+        Returns
+        -------
+        logits : float32 Tensor of shape (batch, n_classes)
+        """
         with self.autocast() if self.autocast is not None else contextlib.nullcontext():
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             logits = self.head(self.dropout(pool(hidden, attention_mask, self.pooling)))
@@ -75,7 +87,9 @@ def freeze_lower_layers(encoder, n_trainable):
     """
     blocks = _encoder_layers(encoder)
     if not 0 <= n_trainable <= len(blocks):
-        raise ValueError(f"train_layers must be 'all' or an int in [0, {len(blocks)}] for this model, got {n_trainable}.")
+        raise ValueError(
+            f"train_layers must be 'all' or an int in [0, {len(blocks)}] for this model, got {n_trainable}."
+        )
     encoder.requires_grad_(False)
     for block in blocks[len(blocks) - n_trainable :]:
         block.requires_grad_(True)

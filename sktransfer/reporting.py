@@ -7,7 +7,8 @@ of an earlier comparison, :data:`RESUME_SETTINGS` and :func:`reusable_runs`, whi
 
 :func:`summarize` (mean/std over seeds), :func:`format_table` (markdown), :func:`plot_learning_curve`
 (accuracy against labelled examples), :func:`write_results` (``results.json``, ``results.md``,
-``learning_curve.png``) and :func:`read_results` (``results.json`` back into a DataFrame). pandas and matplotlib come with ``pip install 'sktransfer[compare]'``.
+``learning_curve.png``) and :func:`read_results` (``results.json`` back into a DataFrame).
+pandas and matplotlib come with ``pip install 'sktransfer[compare]'``.
 """
 
 from __future__ import annotations
@@ -407,7 +408,9 @@ def write_results(results, out_dir, *, metadata=None, plot=True):
     info.update(metadata or {})
     info["versions"] = _versions()
     info["machine"] = _machine()
-    paths = {"json": out_dir / "results.json", "markdown": out_dir / "results.md", "plot": out_dir / "learning_curve.png"}
+    paths = {
+        "json": out_dir / "results.json", "markdown": out_dir / "results.md", "plot": out_dir / "learning_curve.png"
+    }
 
     records = [_jsonable(r) for r in results.to_dict(orient="records")]
     summary = [_jsonable(r) for r in summarize(results).to_dict(orient="records")]

@@ -85,7 +85,9 @@ def resolve_profile(quick=False, **explicit):
     fields = {f.name for f in dataclasses.fields(Profile)}
     unknown = sorted(set(explicit) - fields)
     if unknown:
-        raise TypeError(f"resolve_profile() got unknown settings {unknown}; the settings of a profile are {sorted(fields)}.")
+        raise TypeError(
+            f"resolve_profile() got unknown settings {unknown}; the settings of a profile are {sorted(fields)}."
+        )
     given = {k: tuple(v) if k in ("train_sizes", "seeds") else v for k, v in explicit.items() if v is not None}
     return dataclasses.replace(profile, **given)
 

@@ -24,7 +24,9 @@ def write_tiny_bert(path, *, seed=1234, num_hidden_layers=2):
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + TINY_WORDS + [f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz"]
+    vocab = (
+        ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + TINY_WORDS + [f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz"]
+    )
     vocab += list("abcdefghijklmnopqrstuvwxyz")
     vocab = list(dict.fromkeys(vocab))
     (path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")

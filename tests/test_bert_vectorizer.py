@@ -21,7 +21,11 @@ def reference_features(path, texts, *, pooling="mean", layers=-1, max_length=256
         for text in texts:
             enc = tok([text], truncation=True, max_length=max_length, return_tensors="pt")
             out = model(**enc, output_hidden_states=True)
-            hidden = out.hidden_states[layers] if isinstance(layers, int) else torch.stack([out.hidden_states[i] for i in layers]).mean(0)
+            hidden = (
+                out.hidden_states[layers]
+                if isinstance(layers, int)
+                else torch.stack([out.hidden_states[i] for i in layers]).mean(0)
+            )
             m = enc["attention_mask"].unsqueeze(-1).float()
             if pooling == "mean":
                 rows.append(((hidden * m).sum(1) / m.sum(1))[0])

@@ -59,7 +59,13 @@ def test_only_missing_texts_are_computed(tiny_bert, tmp_path):
 
 @pytest.mark.parametrize(
     "change",
-    [{"pooling": "max"}, {"layers": 0}, {"normalize": True}, {"max_length": 3}, {"pretrained": False, "random_state": 0}],
+    [
+        {"pooling": "max"},
+        {"layers": 0},
+        {"normalize": True},
+        {"max_length": 3},
+        {"pretrained": False, "random_state": 0},
+    ],
 )
 def test_output_changing_settings_never_get_stale_vectors(tiny_bert, tmp_path, change):
     BertVectorizer(tiny_bert, cache=tmp_path).fit_transform(TEXTS)
@@ -175,7 +181,9 @@ def test_cached_estimator_clones_pickles_and_grid_searches(tiny_bert, tmp_path, 
     assert clone(vec).get_params()["cache"] == str(tmp_path)
     fitted = pickle.loads(pickle.dumps(vec.fit(X)))
     np.testing.assert_allclose(fitted.transform(X), vec.transform(X), atol=1e-6)
-    search = GridSearchCV(make_pipeline(vec, LogisticRegression()), {"logisticregression__C": [0.1, 1.0]}, cv=2, n_jobs=2)
+    search = GridSearchCV(
+        make_pipeline(vec, LogisticRegression()), {"logisticregression__C": [0.1, 1.0]}, cv=2, n_jobs=2
+    )
     search.fit(X, y)
     assert np.isfinite(search.best_score_)
 
@@ -195,12 +203,16 @@ def test_elmo_cache_keys_on_tokens(elmo_files, tmp_path):
     split = ELMoVectorizer(*elmo_files, cache=tmp_path, tokenizer=str.split).fit(texts)
     calls = CountingCalls(split)
     with pytest.warns(UserWarning):
-        np.testing.assert_allclose(split.transform(texts), ELMoVectorizer(*elmo_files, tokenizer=str.split).fit_transform(texts), atol=1e-6)
+        np.testing.assert_allclose(
+            split.transform(texts), ELMoVectorizer(*elmo_files, tokenizer=str.split).fit_transform(texts), atol=1e-6
+        )
     assert calls.n_texts == 2, "str.split gives both texts other tokens; the empty text's entry is reused"
     mixed = ELMoVectorizer(*elmo_files, cache=tmp_path, layers=[0.0, 0.0, 1.0]).fit(texts)
     calls = CountingCalls(mixed)
     with pytest.warns(UserWarning):
-        np.testing.assert_allclose(mixed.transform(texts), ELMoVectorizer(*elmo_files, layers=2).fit_transform(texts), atol=1e-6)
+        np.testing.assert_allclose(
+            mixed.transform(texts), ELMoVectorizer(*elmo_files, layers=2).fit_transform(texts), atol=1e-6
+        )
     assert calls.n_texts == 3, "another layer mix must recompute every text"
 
 

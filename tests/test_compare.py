@@ -150,7 +150,9 @@ def test_compare_does_not_modify_the_given_strategies(data):
 
 
 def test_grid_search_strategy_records_best_params(data):
-    search = GridSearchCV(make_pipeline(TfidfVectorizer(), LogisticRegression()), {"logisticregression__C": [0.01, 10.0]}, cv=2)
+    search = GridSearchCV(
+        make_pipeline(TfidfVectorizer(), LogisticRegression()), {"logisticregression__C": [0.01, 10.0]}, cv=2
+    )
     results = compare(*data, {"tuned": search}, train_sizes=(20,), seeds=(0,), progress=False)
     best = json.loads(results.loc[0, "best_params"])
     assert set(best) == {"logisticregression__C"} and best["logisticregression__C"] in (0.01, 10.0)
@@ -293,7 +295,8 @@ def test_read_results_round_trips_write_results(data, tmp_path):
 
     back = read_results(tmp_path)  # the folder or the file itself
     assert list(back.columns) == list(RESULT_COLUMNS)
-    assert back[["strategy", "n_train", "seed"]].values.tolist() == results[["strategy", "n_train", "seed"]].values.tolist()
+    keys = ["strategy", "n_train", "seed"]
+    assert back[keys].values.tolist() == results[keys].values.tolist()
     np.testing.assert_allclose(back["accuracy"], results["accuracy"])
     assert back["fit_seconds"].isna().tolist() == results["fit_seconds"].isna().tolist() == [False, True, False, True]
     assert back.attrs["metadata"]["dataset"] == "synthetic"
@@ -317,7 +320,9 @@ def test_previous_results_are_taken_over_and_only_missing_runs_fitted(data):
     both = compare(*data, {"a": Recorder(tag="a"), "b": Recorder(tag="b")}, train_sizes=(10, 20), seeds=(0, 1),
                    progress=False, previous_results=first, on_result=lambda frame: seen.append(len(frame)))
     # Only the cells missing from ``first`` were fitted: b everywhere, a at n=20.
-    assert sorted((tag, len(X)) for tag, _, X in FITTED) == [("a", 20), ("a", 20), ("b", 10), ("b", 10), ("b", 20), ("b", 20)]
+    assert sorted((tag, len(X)) for tag, _, X in FITTED) == [
+        ("a", 20), ("a", 20), ("b", 10), ("b", 10), ("b", 20), ("b", 20)
+    ]
     assert seen == [2, 4, 5, 6, 7, 8]  # progress after every fitted run, counting the taken-over rows
     assert both[["strategy", "n_train", "seed"]].values.tolist() == [
         [s, n, seed] for n in (10, 20) for seed in (0, 1) for s in ("a", "b")
@@ -363,7 +368,9 @@ def test_default_strategies_with_elmo_files(elmo_files):
 
 def test_default_strategies_skip_elmo_with_a_message(monkeypatch):
     monkeypatch.setattr(registry, "elmo_unavailable_reason", lambda files: "no ELMo model here")
-    with pytest.warns(UserWarning, match=r"Skipping the ELMo strategies \['elmo-lr', 'elmo-lr-random'\]: no ELMo model here"):
+    with pytest.warns(
+        UserWarning, match=r"Skipping the ELMo strategies \['elmo-lr', 'elmo-lr-random'\]: no ELMo model here"
+    ):
         strategies = default_strategies()
     assert list(strategies) == [n for n in DEFAULT_STRATEGY_NAMES if not n.startswith("elmo")]
     with pytest.raises(ValueError, match="Cannot build \\['elmo-lr'\\]: no ELMo model here"):

@@ -45,7 +45,9 @@ def test_cuda_without_cuda_says_so_and_how_to_fix(no_cuda, device):
     assert repr(device) in str(info.value)
 
 
-@pytest.mark.parametrize("device, expected", [("cuda", "cuda"), ("cuda:1", "cuda:1"), (torch.device("cuda:0"), "cuda:0")])
+@pytest.mark.parametrize(
+    "device, expected", [("cuda", "cuda"), ("cuda:1", "cuda:1"), (torch.device("cuda:0"), "cuda:0")]
+)
 def test_cuda_when_available(with_cuda, device, expected):
     assert resolve_device(device) == torch.device(expected)
 

@@ -32,7 +32,9 @@ def reference(elmo_files, tokens, weights, pooling):
 
 
 @pytest.mark.parametrize("pooling", ["mean", "max"])
-@pytest.mark.parametrize("layers, weights", [("average", [1 / 3] * 3), (2, [0, 0, 1]), ([0.5, 0.2, 0.3], [0.5, 0.2, 0.3])])
+@pytest.mark.parametrize(
+    "layers, weights", [("average", [1 / 3] * 3), (2, [0, 0, 1]), ([0.5, 0.2, 0.3], [0.5, 0.2, 0.3])]
+)
 def test_matches_plain_forward_and_scalar_mix(elmo_files, pooling, layers, weights):
     X = ELMoVectorizer(*elmo_files, layers=layers, gamma=2.0, pooling=pooling).fit_transform(TEXTS)
     for i, text in enumerate(TEXTS):
@@ -127,7 +129,11 @@ def test_layer_mix_parsing():
     ],
 )
 def test_bad_params(elmo_files, params, error, match):
-    base = {} if "options_file" in params or "weight_file" in params or not params else dict(zip(("options_file", "weight_file"), elmo_files))
+    base = (
+        {}
+        if "options_file" in params or "weight_file" in params or not params
+        else dict(zip(("options_file", "weight_file"), elmo_files))
+    )
     with pytest.raises(error, match=match):
         ELMoVectorizer(**{**base, **params}).fit(TEXTS)
 

@@ -247,7 +247,9 @@ def test_optimizer_does_not_decay_biases_and_layernorm_weights(tiny_bert, sentim
         (0.25, [1 / 2, 5 / 5, 4 / 5, 3 / 5, 2 / 5, 1 / 5]),
     ],
 )
-def test_learning_rate_warms_up_then_decays_linearly_per_batch(tiny_bert, sentiment_texts, validation_fraction, expected_factors):
+def test_learning_rate_warms_up_then_decays_linearly_per_batch(
+    tiny_bert, sentiment_texts, validation_fraction, expected_factors
+):
     X, y = sentiment_texts
     recorder = _training_recorder()
     clf = make_clf(

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from sktransfer.exceptions import ModelResolutionError
 from sktransfer._model_memo import weights_fingerprint
+from sktransfer.exceptions import ModelResolutionError
 from sktransfer.hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path
 
 

@@ -144,7 +144,9 @@ def test_warmup_ratio_string_is_a_type_error_not_a_failed_comparison(make):
 @pytest.mark.parametrize("cls", list(CASES), ids=lambda c: c.__name__)
 def test_parameters_are_checked_before_the_model_is_loaded(cls):
     missing = os.path.join(os.sep, "no", "such", "model")
-    model = {"options_file": missing, "weight_file": missing} if cls is ELMoVectorizer else {"model_name_or_path": missing}
+    model = (
+        {"options_file": missing, "weight_file": missing} if cls is ELMoVectorizer else {"model_name_or_path": missing}
+    )
     with pytest.raises(InvalidParameterError, match="'batch_size' parameter"):
         fit(cls(**model, batch_size=0))
     with pytest.raises(OSError):  # the same path with valid parameters: ModelResolutionError, FileNotFoundError
@@ -239,10 +241,16 @@ def test_sklearn_skip_parameter_validation_is_honoured(make):
 
 
 def test_batching_helper_uses_the_same_constraint():
-    with pytest.raises(InvalidParameterError, match=r"The 'batch_size' parameter of length_sorted_batches must be an int"):
+    with pytest.raises(
+        InvalidParameterError, match=r"The 'batch_size' parameter of length_sorted_batches must be an int"
+    ):
         length_sorted_batches([1, 2], True)
 
 
 def test_preset_error_lists_the_published_names(make):
-    with pytest.raises(ValueError, match=r"'preset' parameter of ELMoVectorizer must be None or a str among \{'medium', 'original', 'original-5.5b', 'small'\}"):
+    with pytest.raises(
+        ValueError,
+        match=r"'preset' parameter of ELMoVectorizer must be None or a str among "
+        r"\{'medium', 'original', 'original-5.5b', 'small'\}",
+    ):
         fit(make(ELMoVectorizer, preset="huge"))

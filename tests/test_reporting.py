@@ -6,9 +6,6 @@ import math
 import numpy as np
 import pytest
 
-pd = pytest.importorskip("pandas")
-pytest.importorskip("matplotlib")
-
 from sktransfer.reporting import (
     COMPARE_SETTINGS,
     METRICS,
@@ -22,6 +19,9 @@ from sktransfer.reporting import (
     summarize,
     write_results,
 )
+
+pd = pytest.importorskip("pandas")
+pytest.importorskip("matplotlib")
 
 
 def results_frame(rows=None, **settings):
@@ -92,7 +92,9 @@ def test_read_results_errors(tmp_path):
         read_results(tmp_path / "missing.json")
     bad = tmp_path / "results.json"
     bad.write_text("{not json", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"not a results.json written by sktransfer.reporting.write_results \(JSONDecodeError"):
+    with pytest.raises(
+        ValueError, match=r"not a results.json written by sktransfer.reporting.write_results \(JSONDecodeError"
+    ):
         read_results(bad)
     bad.write_text(json.dumps({"metadata": {}, "records": [{"strategy": "a"}]}), encoding="utf-8")
     with pytest.raises(ValueError, match=r"lacks the columns \['n_train', 'seed', 'accuracy'\]"):
@@ -111,7 +113,9 @@ def test_summarize_keeps_strategy_order_and_sorts_sizes():
     ]
     first = summary.iloc[0]
     assert first["n_seeds"] == 2
-    assert first["accuracy_mean"] == pytest.approx(0.66) and first["accuracy_std"] == pytest.approx(np.std([0.61, 0.71], ddof=1))
+    assert first["accuracy_mean"] == pytest.approx(0.66) and first["accuracy_std"] == pytest.approx(
+        np.std([0.61, 0.71], ddof=1)
+    )
     assert first["fit_seconds_mean"] == pytest.approx(3.0) and first["predict_seconds_std"] == pytest.approx(0.0)
     assert [c for c in summary.columns if c.endswith("_mean")] == [f"{m}_mean" for m in METRICS]
 
@@ -124,7 +128,10 @@ def test_format_table_cells_digits_failures_and_missing_sizes():
     assert format_table(failed).splitlines()[3] == "| mine | n/a | n/a |"
     partial = frame[~((frame["strategy"] == "mine") & (frame["n_train"] == 40))]
     assert format_table(partial).splitlines()[3] == "| mine | 0.760 ± 0.071 | – |"
-    with pytest.raises(ValueError, match=r"metric must be one of \['accuracy', 'macro_f1', 'fit_seconds', 'predict_seconds'\], got 'auc'"):
+    with pytest.raises(
+        ValueError,
+        match=r"metric must be one of \['accuracy', 'macro_f1', 'fit_seconds', 'predict_seconds'\], got 'auc'",
+    ):
         format_table(frame, "auc")
 
 
@@ -211,7 +218,9 @@ def test_reusable_runs_checks_n_test_on_every_row_without_attrs():
 
 
 def test_reusable_runs_leaves_out_strategies_whose_settings_changed():
-    runs = reusable_runs(results_frame(), {"n_test": 30, "strategies": {"tfidf-lr": "T()", "mine": "M(C=2)", "new": "N()"}})
+    runs = reusable_runs(
+        results_frame(), {"n_test": 30, "strategies": {"tfidf-lr": "T()", "mine": "M(C=2)", "new": "N()"}}
+    )
     assert runs.changed == ("mine",)
     assert {key[0] for key in runs.rows} == {"tfidf-lr"} and len(runs) == 4
     only_new = reusable_runs(results_frame(), {"strategies": {"new": "N()"}})

@@ -157,7 +157,10 @@ def test_grid_search_over_strategies(tiny_bert, sentiment_texts, n_jobs):
     pipe = Pipeline([("clf", BertFineTuneClassifier(tiny_bert))])
     grid = [
         {"clf": [BertFineTuneClassifier(tiny_bert, max_epochs=1, random_state=0)], "clf__lr": [1e-3, 1e-2]},
-        {"clf": [make_pipeline(BertVectorizer(tiny_bert), LogisticRegression())], "clf__logisticregression__C": [0.1, 10.0]},
+        {
+            "clf": [make_pipeline(BertVectorizer(tiny_bert), LogisticRegression())],
+            "clf__logisticregression__C": [0.1, 10.0],
+        },
     ]
     search = GridSearchCV(pipe, grid, cv=2, n_jobs=n_jobs, error_score="raise").fit(X, y)
     assert len(search.cv_results_["params"]) == 4

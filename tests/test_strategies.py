@@ -136,7 +136,9 @@ def test_one_entry_adds_a_strategy_to_the_plot_legend(toy_entry):
             for i, s in enumerate(names) for n in (10, 20)]
     figure = plot_learning_curve(pd.DataFrame(rows, columns=list(RESULT_COLUMNS)))
     ax = figure.axes[0]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["bert-lr", "toy", "toy-random", "mine", "mine-random"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "bert-lr", "toy", "toy-random", "mine", "mine-random"
+    ]
     lines = {c.get_label(): c.lines[0] for c in ax.containers}
     assert lines["toy-random"].get_color() == lines["toy"].get_color() != lines["bert-lr"].get_color()
     assert lines["toy-random"].get_linestyle() == "--" and lines["toy"].get_linestyle() == "-"
@@ -153,7 +155,9 @@ def test_unmet_requirement_skips_with_a_note_or_refuses_by_name(monkeypatch):
     reg = StrategyRegistry()
     reg.register(Strategy("plain", "always runs", toy_factory))
     reg.register(Strategy("fast", "needs a GPU", toy_factory, requires=("gpu",), random_twin=True))
-    with pytest.warns(UserWarning, match=r"Skipping the GPU strategies \['fast', 'fast-random'\]: no GPU on this machine\."):
+    with pytest.warns(
+        UserWarning, match=r"Skipping the GPU strategies \['fast', 'fast-random'\]: no GPU on this machine\."
+    ):
         assert list(reg.build()) == ["plain"]
     with pytest.raises(ValueError, match=r"Cannot build \['fast-random'\]: no GPU on this machine\."):
         reg.build(["plain", "fast-random"])
@@ -165,7 +169,9 @@ def test_an_elmo_entry_needs_no_code_in_the_builder(monkeypatch, elmo_files):
     reg = StrategyRegistry()
     reg.register(Strategy("elmo-head", "a head on ELMo", toy_factory, requires=("elmo",), random_twin=True))
     monkeypatch.setattr(registry, "elmo_unavailable_reason", lambda files: f"no ELMo for {files}")
-    with pytest.warns(UserWarning, match=r"Skipping the ELMo strategies \['elmo-head', 'elmo-head-random'\]: no ELMo for None"):
+    with pytest.warns(
+        UserWarning, match=r"Skipping the ELMo strategies \['elmo-head', 'elmo-head-random'\]: no ELMo for None"
+    ):
         assert reg.build() == {}
     monkeypatch.undo()
     built = reg.build(settings=StrategySettings(elmo_files=elmo_files))
@@ -214,4 +220,6 @@ def test_resolve_profile_explicit_values_override_the_profile():
 
 def test_strategy_settings_defaults_follow_the_full_profile():
     settings = StrategySettings()
-    assert (settings.max_length, settings.epochs, settings.lr) == (PROFILES["full"].max_length, PROFILES["full"].epochs, 1e-4)
+    assert (settings.max_length, settings.epochs, settings.lr) == (
+        PROFILES["full"].max_length, PROFILES["full"].epochs, 1e-4
+    )
