@@ -11,7 +11,7 @@ randomly initialised word embeddings instead, the baseline of the ELMo paper's e
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.base import _fit_context, clone
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import TokenMemoryError, ragged_rows
 from ._batching import map_batches
 from ._device import resolve_device
+from ._skorch_classifier import SkorchTextClassifier
 from ._validation import check_texts
 from .finetune import _check_labels, length_bucket_loader
 
@@ -51,7 +52,7 @@ class PadTokens:
         return {"tokens": torch.from_numpy(padded), "lengths": torch.from_numpy(lengths)}, y
 
 
-class FeatureHeadClassifier(ClassifierMixin, BaseEstimator):
+class FeatureHeadClassifier(SkorchTextClassifier):
     """A classifier head trained on the frozen token vectors of an encoder (feature-based transfer).
 
     ``fit`` fits a clone of ``encoder``, computes the token vectors of the layers it selects once
@@ -203,13 +204,6 @@ class FeatureHeadClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.callbacks = callbacks
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        tags.non_deterministic = self.random_state is None
-        return tags
-
     # -- encoder --------------------------------------------------------------------------------
     def _trains_embeddings(self):
         return hasattr(self.encoder_, "transform_ids")
@@ -260,16 +254,13 @@ class FeatureHeadClassifier(ClassifierMixin, BaseEstimator):
 
     def initialize_callbacks(self):
         """Our skorch callbacks: gradient clipping, early stopping, progress bar."""
-        from skorch.callbacks import EarlyStopping, GradientNormClipping, ProgressBar
+        from skorch.callbacks import GradientNormClipping, ProgressBar
 
         callbacks = []
         if self.max_grad_norm is not None:
             callbacks.append(("gradient_clipping", GradientNormClipping(gradient_clip_value=self.max_grad_norm)))
         if self.validation_fraction is not None:
-            callbacks.append(("early_stopping", EarlyStopping(
-                monitor="valid_loss", patience=self.patience, load_best=True,
-                sink=print if self.verbose else (lambda *a: None),
-            )))
+            callbacks.append(("early_stopping", self._early_stopping()))
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
         return callbacks
@@ -320,8 +311,6 @@ class FeatureHeadClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        import torch
-
         texts = check_texts(X, estimator=self)
         if y is None:
             raise ValueError(f"{type(self).__name__}.fit requires labels y; got None.")
@@ -340,10 +329,7 @@ class FeatureHeadClassifier(ClassifierMixin, BaseEstimator):
         self.encoder_.fit(texts)
         inputs = self._token_inputs(texts)
         self.feature_bytes_ = int(sum(row.nbytes for row in inputs))
-        # A private RNG stream: seeding leaves the caller's global torch RNG as it was.
-        with torch.random.fork_rng(devices=[self.device_] if self.device_.type == "cuda" else []):
-            if self.random_state is not None:
-                torch.manual_seed(int(self.random_state))
+        with self._seeded_torch():
             self.net_ = self._build_net(len(self.classes_), inputs[0].shape[1:])
             self.net_.fit(inputs, labels.transform(y).astype(np.int64))
         self._record_training()
@@ -389,8 +375,3 @@ class FeatureHeadClassifier(ClassifierMixin, BaseEstimator):
             chunk_proba, len(texts), [len(t) for t in texts], batch_size * _PREDICT_CHUNK_BATCHES,
             verbose=bool(self.verbose), desc="predict",
         )
-
-    def predict(self, X):
-        """Predicted class labels (values from ``classes_``)."""
-        check_is_fitted(self, "net_")
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
