@@ -9,11 +9,10 @@ where the token vectors come from.
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .pooling import pool
 
-__all__ = ["HEADS", "BiLSTMHead", "MLPHead", "ScalarMix", "TokenHeadClassifier", "padding_mask"]
+__all__ = ["HEADS", "BiLSTMHead", "MLPHead", "ScalarMix", "TokenHeadClassifier", "padding_mask", "reverse_padded"]
 
 HEADS = ("mlp", "bilstm")
 
@@ -105,26 +104,41 @@ class BiLSTMHead(nn.Module):
     dropout : float, default=0.0
         Dropout on the input vectors and on the pooled states.
     pooling : {"mean", "max", "mean_max"}, default="mean"
+
+    Notes
+    -----
+    The two directions are two LSTMs over padded batches, the backward one on each text reversed
+    within its own length, so padding never enters a text's states (as with packed sequences).
+    Packed sequences give the same states but train 5-10 times slower on the CPU.
     """
 
     def __init__(self, input_dim, hidden_size, n_classes, *, dropout=0.0, pooling="mean"):
         super().__init__()
         self.pooling = pooling
         self.dropout = nn.Dropout(dropout)
-        self.lstm = nn.LSTM(input_dim, hidden_size, batch_first=True, bidirectional=True)
+        self.forward_lstm = nn.LSTM(input_dim, hidden_size, batch_first=True)
+        self.backward_lstm = nn.LSTM(input_dim, hidden_size, batch_first=True)
         self.output = nn.Linear(2 * hidden_size * (2 if pooling == "mean_max" else 1), n_classes)
 
     def forward(self, vectors, lengths):
         """``vectors`` ``(batch, tokens, input_dim)``, ``lengths`` ``(batch,)`` -> logits ``(batch, n_classes)``."""
-        # Packing keeps padding out of the recurrence (a text's states never depend on its batch);
-        # an empty text runs on one padding step (the batch must be at least one token wide) and
-        # is then masked out of the pooling.
-        packed = pack_padded_sequence(
-            self.dropout(vectors), lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False
-        )
-        states, _ = pad_packed_sequence(self.lstm(packed)[0], batch_first=True, total_length=vectors.shape[1])
+        vectors = self.dropout(vectors)
+        forward_states, _ = self.forward_lstm(vectors)
+        backward_states, _ = self.backward_lstm(reverse_padded(vectors, lengths))
+        states = torch.cat([forward_states, reverse_padded(backward_states, lengths)], dim=-1)
         pooled = pool(states, padding_mask(lengths, states.shape[1]), self.pooling)
         return self.output(self.dropout(pooled))
+
+
+def reverse_padded(sequences, lengths):
+    """Reverse each row of ``sequences`` ``(batch, tokens, dim)`` within its first ``lengths[i]`` positions.
+
+    Padding positions stay where they are, so the function is its own inverse.
+    """
+    positions = torch.arange(sequences.shape[1], device=sequences.device).unsqueeze(0)
+    lengths = lengths.to(sequences.device).unsqueeze(1)
+    source = torch.where(positions < lengths, lengths - 1 - positions, positions)
+    return sequences.gather(1, source.unsqueeze(-1).expand_as(sequences))
 
 
 class TokenHeadClassifier(nn.Module):

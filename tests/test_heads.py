@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from sktransfer.heads import BiLSTMHead, MLPHead, ScalarMix, TokenHeadClassifier, padding_mask
+from sktransfer.heads import BiLSTMHead, MLPHead, ScalarMix, TokenHeadClassifier, padding_mask, reverse_padded
+from sktransfer.pooling import pool
 
 
 def test_scalar_mix_starts_as_the_layer_average_and_learns():
@@ -90,3 +91,28 @@ def test_token_head_classifier_on_word_ids_trains_the_embedding():
 
 def test_padding_mask():
     assert padding_mask(torch.tensor([2, 0, 3]), 3).tolist() == [[True, True, False], [False, False, False], [True, True, True]]
+
+
+def test_bilstm_head_matches_a_packed_bidirectional_lstm():
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    torch.manual_seed(0)
+    head = BiLSTMHead(4, 3, 2, pooling="max").eval()
+    reference = torch.nn.LSTM(4, 3, batch_first=True, bidirectional=True)
+    with torch.no_grad():
+        for name, value in head.forward_lstm.named_parameters():
+            getattr(reference, name).copy_(value)
+        for name, value in head.backward_lstm.named_parameters():
+            getattr(reference, name + "_reverse").copy_(value)
+    vectors, lengths = torch.randn(3, 6, 4), torch.tensor([6, 2, 4])
+    packed = pack_padded_sequence(vectors, lengths, batch_first=True, enforce_sorted=False)
+    states, _ = pad_packed_sequence(reference(packed)[0], batch_first=True)
+    expected = head.output(pool(states, padding_mask(lengths, 6), "max"))
+    torch.testing.assert_close(head(vectors, lengths), expected)
+
+
+def test_reverse_padded_is_its_own_inverse():
+    x = torch.arange(8.0).view(2, 4, 1)
+    flipped = reverse_padded(x, torch.tensor([3, 1]))
+    assert flipped[:, :, 0].tolist() == [[2.0, 1.0, 0.0, 3.0], [4.0, 5.0, 6.0, 7.0]]
+    torch.testing.assert_close(reverse_padded(flipped, torch.tensor([3, 1])), x)
