@@ -93,7 +93,8 @@ def test_learns_string_labels_and_the_mix_moves(elmo, sentiment_texts, head):
     X, y = sentiment_texts
     # The tiny test ELMo's vectors barely separate these texts (LogisticRegression on its pooled
     # features scores 0.875 on them), so the head needs capacity and no dropout to fit them.
-    clf = make_clf(elmo, head=head, max_epochs=100, hidden_size=32, dropout=0.0).fit(X, y)
+    lr = {"mlp": 3e-2, "bilstm": 1e-2}[head]
+    clf = make_clf(elmo, head=head, max_epochs=100, hidden_size=32, dropout=0.0, lr=lr).fit(X, y)
     assert list(clf.classes_) == ["neg", "pos"]
     proba = clf.predict_proba(X)
     assert proba.shape == (16, 2) and proba.dtype == np.float32 and np.allclose(proba.sum(axis=1), 1.0)
@@ -113,6 +114,19 @@ def test_encoder_runs_once_per_text_per_fit(elmo, sentiment_texts, count_bilm_te
     assert clf.feature_bytes_ == sum(len(word_tokenize(t)) for t in X) * 3 * 32 * 2  # float16
     clf.predict(X[:5])
     assert count_bilm_texts[0] == len(X) + 5
+
+
+def test_mlp_on_mean_pooling_trains_on_pooled_vectors_exactly(elmo, sentiment_texts, monkeypatch):
+    X, y = sentiment_texts
+    # One batch of all texts and no dropout: both runs see the same batches and random draws.
+    params = dict(head="mlp", feature_dtype="float32", layer_dropout=0.3, dropout=0.0, batch_size=16)
+    pooled = make_clf(elmo, **params).fit(X, y)
+    assert pooled.feature_bytes_ == len(X) * 3 * 32 * 4, "one mean vector per text and layer"
+    monkeypatch.setattr(FeatureHeadClassifier, "_pools_before_training", lambda self: False)
+    tokens = make_clf(elmo, **params).fit(X, y)
+    assert tokens.feature_bytes_ == sum(len(word_tokenize(t)) for t in X) * 3 * 32 * 4
+    np.testing.assert_allclose(pooled.mix_weights_, tokens.mix_weights_, atol=1e-5)
+    np.testing.assert_allclose(pooled.predict_proba(X), tokens.predict_proba(X), atol=1e-5)
 
 
 def test_history_is_plain_per_epoch_records(elmo, sentiment_texts):
