@@ -331,3 +331,22 @@ def test_grid_search_over_heads_and_encoders(elmo, elmo_files, sentiment_texts, 
     assert search.predict(X).shape == (16,)
     nested = GridSearchCV(make_clf(elmo, max_epochs=1), {"encoder__layers": ["average", 2]}, cv=2, n_jobs=n_jobs).fit(X, y)
     assert nested.best_estimator_.encoder_.layers in ("average", 2)
+
+
+def test_user_callbacks_run_and_verbose_prints_the_epoch_table(sentiment_texts, capsys):
+    from skorch.callbacks import Callback
+
+    class CountEpochs(Callback):
+        def initialize(self):
+            self.epochs = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.epochs += 1
+
+    X, y = sentiment_texts
+    clf = make_clf(WordEmbeddingEncoder(min_count=1), max_epochs=3, callbacks=[CountEpochs()], verbose=1).fit(X, y)
+    assert dict(clf.net_.callbacks_)["CountEpochs"].epochs == 3
+    assert "train_loss" in capsys.readouterr().out
+    make_clf(WordEmbeddingEncoder(min_count=1), max_epochs=1).fit(X, y)
+    assert capsys.readouterr().out == ""
