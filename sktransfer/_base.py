@@ -10,12 +10,6 @@ Subclasses implement
 - ``_model_attribute``, ``_pack_model(model)`` and ``_unpack_model(packed)``: how the model is
   pickled (see ``__getstate__``).
 The mixin runs them, with the feature cache (``cache`` parameter) between encode and embed.
-
-For heads trained on frozen token vectors (:mod:`sktransfer.feature_head`), ``transform_tokens``
-returns the per-layer token vectors instead of pooled text vectors; subclasses implement
-- ``_token_units(texts)``: (one model input per text, its number of output tokens);
-- ``_token_layer_shape()``: (number of layers returned, vector width);
-- ``_embed_token_units(units, lengths, dtype)``: list of ``(n_tokens, n_layers, dim)`` arrays.
 """
 
 import numpy as np
@@ -119,6 +113,11 @@ class TextVectorizerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return FeatureCache(location, namespace, self.n_features_out_).fetch_or_compute(units, self._embed_units)
 
     # -- token level --------------------------------------------------------------------------
+    # For heads trained on frozen token vectors (sktransfer.feature_head): the per-layer token
+    # vectors instead of pooled text vectors. Subclasses implement
+    # - _token_units(texts): (one model input per text, its number of output tokens);
+    # - _token_layer_shape(): (number of layers returned, vector width);
+    # - _embed_token_units(units, lengths, dtype): list of (n_tokens, n_layers, dim) arrays.
     def transform_tokens(self, X, *, dtype=np.float32, max_bytes=None):
         """Per-layer token vectors of each text, before any mixing or pooling.
 

@@ -292,34 +292,14 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         return callbacks
 
     def _build_net(self, n_classes, token_shape):
-        import torch
-        from skorch import NeuralNetClassifier
-        from skorch.dataset import ValidSplit
-
-        train_split = None
-        if self.validation_fraction is not None:
-            train_split = ValidSplit(self.validation_fraction, stratified=True, random_state=self.random_state)
-        collate = PadTokens()
-        return NeuralNetClassifier(
-            module=self.initialize_module(n_classes, token_shape),
-            criterion=torch.nn.CrossEntropyLoss,
-            optimizer=torch.optim.AdamW,
-            optimizer__weight_decay=self.weight_decay,
+        return self._skorch_classifier(
+            self.initialize_module(n_classes, token_shape),
+            PadTokens(),
+            iterator_train=length_bucket_loader,
+            callbacks=self.initialize_callbacks(),
             # Decay would pull the mix towards equal weights and gamma towards 0, and shrink every
             # word vector at every step, seen in the batch or not.
-            optimizer__param_groups=[("embedder.*", {"weight_decay": 0.0}), ("*bias", {"weight_decay": 0.0})],
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=length_bucket_loader,
-            iterator_train__shuffle=True,
-            iterator_train__collate_fn=collate,
-            iterator_valid__collate_fn=collate,
-            train_split=train_split,
-            callbacks=list(self.callbacks or []) + self.initialize_callbacks(),
-            classes=np.arange(n_classes),
-            device=self.device_,
-            verbose=int(self.verbose),
+            no_weight_decay=["embedder.*", "*bias"],
         )
 
     # -- public API -------------------------------------------------------------------------------
