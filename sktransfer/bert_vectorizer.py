@@ -250,7 +250,7 @@ class BertVectorizer(TextVectorizerMixin):
                 out = self.model_(input_ids=input_ids.to(self.device_), attention_mask=mask.to(self.device_), output_hidden_states=True)
                 hidden = torch.stack([out.hidden_states[i] for i in layers], dim=2).float().cpu()  # (b, T, layers, dim)
             # Special tokens ([CLS], [SEP]) are kept: they are part of what transform pools.
-            return ragged_rows([np.ascontiguousarray(hidden[row, : lengths[i]].numpy(), dtype=dtype) for row, i in enumerate(positions)])
+            return ragged_rows([hidden[row, : lengths[i]].numpy().astype(dtype) for row, i in enumerate(positions)])
 
         return list(map_batches(
             embed_batch, len(token_ids), lengths, int(self.batch_size), verbose=self.verbose, desc=type(self).__name__,

@@ -162,7 +162,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         "device": "no_validation",  # resolve_device explains a bad value
         "random_state": [None, Interval(Integral, 0, None, closed="left")],
         "verbose": ["verbose"],
-        "callbacks": [None, list],
+        "callbacks": [None, list, tuple],
     }
 
     def __init__(

@@ -267,13 +267,17 @@ def test_default_encoder_is_the_embedded_elmo():
 
 
 # -- the sklearn contract -----------------------------------------------------------------------
-@pytest.mark.parametrize("check", SKLEARN_CHECKS, ids=lambda c: c.__name__)
+# Parameters are validated before the input is looked at, so sklearn's numeric-input check applies.
+CHECKS = list(dict.fromkeys([*SKLEARN_CHECKS, checks.check_param_validation]))
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
 def test_sklearn_check(elmo, check):
     check("FeatureHeadClassifier", make_clf(elmo))
 
 
 def test_sklearn_check_word_embedding_encoder():
-    for check in SKLEARN_CHECKS:
+    for check in CHECKS:
         check("WordEmbeddingEncoder", WordEmbeddingEncoder())
 
 
