@@ -15,6 +15,8 @@ _LAZY = {
     "BertVectorizer": "sktransfer.bert_vectorizer",
     "BertFineTuneClassifier": "sktransfer.finetune",
     "ELMoVectorizer": "sktransfer.elmo_vectorizer",
+    "FeatureHeadClassifier": "sktransfer.feature_head",
+    "WordEmbeddingEncoder": "sktransfer.word_embedding",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

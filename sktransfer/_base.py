@@ -22,7 +22,29 @@ from ._model_memo import weights_fingerprint
 from ._validation import check_texts
 from .cache import FeatureCache, namespace_digest, resolve_cache_location
 
-__all__ = ["TextVectorizerMixin"]
+__all__ = ["TextVectorizerMixin", "TokenMemoryError", "ragged_rows"]
+
+
+class TokenMemoryError(ValueError):
+    """The token vectors asked for would take more memory than the caller allows.
+
+    Attributes
+    ----------
+    needed_bytes, max_bytes : int
+    """
+
+    def __init__(self, message, needed_bytes, max_bytes):
+        super().__init__(message)
+        self.needed_bytes = needed_bytes
+        self.max_bytes = max_bytes
+
+
+def ragged_rows(arrays):
+    """A 1-D object array holding ``arrays`` (of different shapes), for :func:`map_batches`."""
+    rows = np.empty(len(arrays), dtype=object)
+    for i, array in enumerate(arrays):  # item by item: numpy would try to broadcast a list
+        rows[i] = array
+    return rows
 
 
 class TextVectorizerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -101,6 +123,51 @@ class TextVectorizerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             **self._output_settings(),
         )
         return FeatureCache(location, namespace, self.n_features_out_).fetch_or_compute(units, self._embed_units)
+
+    # -- token level --------------------------------------------------------------------------
+    # For heads trained on frozen token vectors (sktransfer.feature_head): the per-layer token
+    # vectors instead of pooled text vectors. Subclasses implement
+    # - _token_units(texts): (one model input per text, its number of output tokens);
+    # - _token_layer_shape(): (number of layers returned, vector width);
+    # - _embed_token_units(units, lengths, dtype): list of (n_tokens, n_layers, dim) arrays.
+    def transform_tokens(self, X, *, dtype=np.float32, max_bytes=None):
+        """Per-layer token vectors of each text, before any mixing or pooling.
+
+        The tokens are those ``transform`` pools (same tokenizer, truncation and batching); the
+        layers are those the ``layers`` parameter uses.
+
+        Parameters
+        ----------
+        X : iterable of str
+        dtype : {numpy.float32, numpy.float16}, default=numpy.float32
+            float16 halves the memory of stored vectors.
+        max_bytes : int or None, default=None
+            Raise :class:`TokenMemoryError` before any model work when the vectors would take
+            more than this many bytes. None: no limit.
+
+        Returns
+        -------
+        list of ndarray of shape (n_tokens, n_layers, dim)
+            One array per text, in input order (``n_tokens`` may be 0).
+        """
+        check_is_fitted(self, "n_features_out_")
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float16, np.float32):
+            raise ValueError(f"dtype must be float16 or float32, got {dtype}.")
+        texts = self._validate_texts(X)
+        units, lengths = self._token_units(texts)
+        n_layers, dim = self._token_layer_shape()
+        needed = int(sum(lengths)) * n_layers * dim * dtype.itemsize
+        if max_bytes is not None and needed > max_bytes:
+            raise TokenMemoryError(
+                f"{type(self).__name__}: the token vectors of {len(texts)} texts ({sum(lengths)} tokens x "
+                f"{n_layers} layers x {dim} values x {dtype.itemsize} bytes) need {needed / 2**20:.0f} MiB, "
+                f"more than the limit of {max_bytes / 2**20:.0f} MiB. Pass fewer or shorter texts (truncate "
+                "them with the vectorizer's max_tokens / max_length), select fewer layers, or raise the limit.",
+                needed,
+                max_bytes,
+            )
+        return self._embed_token_units(units, lengths, dtype)
 
     # -- pickling ---------------------------------------------------------------------------
     # The model is pickled as plain data (its configuration and CPU tensors), never as a module

@@ -2,7 +2,7 @@
 
 import numbers
 
-from ._base import TextVectorizerMixin
+from ._base import TextVectorizerMixin, ragged_rows
 from ._batching import map_batches
 from ._device import resolve_device
 from ._model_memo import file_stamp, shared_model, tokenizer_fingerprint
@@ -252,3 +252,29 @@ class BertVectorizer(TextVectorizerMixin):
             verbose=self.verbose,
             desc=type(self).__name__,
         )
+
+    # -- token level (heads trained on frozen token vectors, see sktransfer.feature_head) -------
+    def _token_units(self, texts):
+        token_ids = self._tokenize(texts)
+        return token_ids, [len(ids) for ids in token_ids]
+
+    def _token_layer_shape(self):
+        return len(check_layers(self.layers, self.model_.config.num_hidden_layers + 1)), int(self.model_.config.hidden_size)
+
+    def _embed_token_units(self, token_ids, lengths, dtype):
+        import torch
+
+        layers = check_layers(self.layers, self.model_.config.num_hidden_layers + 1)
+        pad_id = self.tokenizer_.pad_token_id if self.tokenizer_.pad_token_id is not None else 0
+
+        def embed_batch(positions):
+            input_ids, mask = pad_batch([token_ids[i] for i in positions], pad_id)
+            with torch.inference_mode(), autocast_context(self.device_, self.precision):
+                out = self.model_(input_ids=input_ids.to(self.device_), attention_mask=mask.to(self.device_), output_hidden_states=True)
+                hidden = torch.stack([out.hidden_states[i] for i in layers], dim=2).float().cpu()  # (b, T, layers, dim)
+            # Special tokens ([CLS], [SEP]) are kept: they are part of what transform pools.
+            return ragged_rows([hidden[row, : lengths[i]].numpy().astype(dtype) for row, i in enumerate(positions)])
+
+        return list(map_batches(
+            embed_batch, len(token_ids), lengths, int(self.batch_size), verbose=self.verbose, desc=type(self).__name__,
+        ))

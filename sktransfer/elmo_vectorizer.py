@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import TextVectorizerMixin
+from ._base import TextVectorizerMixin, ragged_rows
 from ._batching import map_batches
 from ._device import resolve_device
 from ._model_memo import file_stamp, shared_model
@@ -316,3 +316,32 @@ class ELMoVectorizer(TextVectorizerMixin):
             verbose=self.verbose,
             desc=type(self).__name__,
         )
+
+    # -- token level (heads trained on frozen token vectors, see sktransfer.feature_head) -------
+    def _token_layer_indices(self):
+        """The biLM layers ``layers`` uses: every layer for "average"/"all", else those with a non-zero weight."""
+        mix = layer_mix(self.layers, self.bilm_.num_layers, self.gamma)
+        indices = list(range(self.bilm_.num_layers)) if mix is None else np.flatnonzero(mix[0]).tolist()
+        if not indices:
+            raise ValueError(f"layers={self.layers!r} gives every layer a zero weight; no token vectors to return.")
+        return indices
+
+    def _token_units(self, texts):
+        token_lists = self._encode(texts)
+        return token_lists, [len(tokens) for tokens in token_lists]
+
+    def _token_layer_shape(self):
+        return len(self._token_layer_indices()), self.bilm_.output_dim
+
+    def _embed_token_units(self, token_lists, lengths, dtype):
+        chosen = self._token_layer_indices()
+
+        def embed_chunk(positions):
+            activations = self.bilm_.embed_tokens([token_lists[i] for i in positions], batch_size=int(self.batch_size))
+            # (n_layers, n_tokens, dim) -> (n_tokens, n_layers, dim): one row per token.
+            return ragged_rows([np.ascontiguousarray(layers[chosen].transpose(0, 1).numpy(), dtype=dtype) for layers in activations])
+
+        return list(map_batches(
+            embed_chunk, len(token_lists), lengths, int(self.batch_size) * _TEXTS_PER_CALL_FACTOR,
+            verbose=self.verbose, desc=type(self).__name__,
+        ))

@@ -1,0 +1,383 @@
+"""FeatureHeadClassifier: a head trained on the frozen token vectors of an encoder, on skorch.
+
+ELMo's feature-based recipe: the encoder (ELMo, a BERT-style model) stays frozen; its per-layer
+token vectors are mixed with learned weights (ELMo(t) = gamma * sum_k s_k h_{t,k}) and a small
+network (an MLP on the pooled vectors or a BiLSTM) is trained on them. The encoder runs once per
+text per ``fit``: its token vectors are computed first and kept in memory (float16) for every
+epoch. With :class:`~sktransfer.word_embedding.WordEmbeddingEncoder` the same heads train on
+randomly initialised word embeddings instead, the baseline of the ELMo paper's experiments.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import _fit_context, clone
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import TokenMemoryError, ragged_rows
+from ._batching import map_batches
+from ._device import resolve_device
+from ._skorch_classifier import SkorchTextClassifier
+from ._validation import check_texts
+from .finetune import _check_labels, length_bucket_loader
+
+__all__ = ["FeatureHeadClassifier", "PadTokens"]
+
+_HEADS = ("mlp", "bilstm")  # sktransfer.heads.HEADS; repeated so that validation does not import torch
+_HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "valid_acc", "dur")
+# Texts encoded per call when not all token vectors are kept (predict, pooling before training):
+# the encoder's own length-sorted batching applies within a call, and only one call's token
+# vectors (about 0.2 GiB of float32 for 256 long reviews through the embedded ELMo) are held.
+_TEXTS_PER_ENCODER_CALL = 256
+
+
+class PadTokens:
+    """DataLoader collate: pads per-text token inputs to the longest text of the batch.
+
+    Each input is an array with one row per token: token ids ``(n_tokens,)`` or per-layer vectors
+    ``(n_tokens, n_layers, dim)``. Padding is zeros (id 0 is ``<pad>``); a batch is at least one
+    token wide, so that texts without tokens still pass through the network (masked out).
+    """
+
+    def __call__(self, batch):
+        import torch
+
+        rows = [row for row, _ in batch]
+        lengths = np.asarray([len(row) for row in rows], dtype=np.int64)
+        padded = np.zeros((len(rows), max(1, int(lengths.max()))) + rows[0].shape[1:], dtype=rows[0].dtype)
+        for i, row in enumerate(rows):
+            padded[i, : len(row)] = row
+        y = torch.as_tensor(np.asarray([label for _, label in batch]), dtype=torch.long)
+        return {"tokens": torch.from_numpy(padded), "lengths": torch.from_numpy(lengths)}, y
+
+
+class FeatureHeadClassifier(SkorchTextClassifier):
+    """A classifier head trained on the frozen token vectors of an encoder (feature-based transfer).
+
+    ``fit`` fits a clone of ``encoder``, computes the token vectors of the layers it selects once
+    for all training texts, and trains, with AdamW, a learned scalar mix of those layers and the
+    ``head`` on top. ``predict_proba`` encodes new texts the same way, chunk by chunk.
+
+    Parameters
+    ----------
+    encoder : estimator or None, default=None
+        Where the token vectors come from: an :class:`~sktransfer.ELMoVectorizer` or
+        :class:`~sktransfer.BertVectorizer` (frozen; its ``layers`` parameter selects the layers
+        the mix learns weights for: ``"average"``/``"all"`` mixes every ELMo layer; for BERT
+        e.g. ``layers=[-4, -3, -2, -1]``; texts are cut by its ``max_tokens``/``max_length``), or a
+        :class:`~sktransfer.WordEmbeddingEncoder` (random word vectors trained with the head, no
+        mix). None uses ``ELMoVectorizer()``, the embedded ELMo. Its parameters are reachable as
+        ``encoder__<name>``, and ``GridSearchCV`` can switch encoders.
+    head : {"mlp", "bilstm"}, default="bilstm"
+        ``"mlp"``: pooling, then W2 tanh(W1 x + b1) + b2; ``"bilstm"``: a BiLSTM over the mixed
+        token vectors, pooling of its states and a linear layer.
+    hidden_size : int, default=64
+        Hidden units of the MLP, or per direction of the BiLSTM.
+    pooling : {"mean", "max", "mean_max"}, default="mean"
+        How token (or BiLSTM state) vectors become one text vector, padding excluded.
+    dropout : float, default=0.2
+        Dropout in the head (on its input vectors and before the output layer).
+    layer_dropout : float, default=0.0
+        Probability of leaving a layer out of the mix at each training step (AllenNLP's ScalarMix).
+    lr : float, default=1e-3
+        AdamW learning rate.
+    weight_decay : float, default=0.01
+        AdamW weight decay of the head's weights (not of biases, the mix or word embeddings).
+    max_epochs : int, default=10
+    batch_size : int, default=32
+        Texts per training step; training batches hold texts of similar length.
+    validation_fraction : float or None, default=None
+        Fraction of the training texts held out (stratified) to measure validation loss and
+        accuracy every epoch. With it, training stops after ``patience`` epochs without a better
+        validation loss and the best epoch's weights are restored.
+    patience : int, default=3
+    max_grad_norm : float or None, default=5.0
+        Gradient clipping by global norm; None disables it.
+    max_feature_bytes : int or None, default=2**31
+        Upper bound on the memory of the stored token vectors (2 GiB): ``fit`` raises a
+        ValueError before running the encoder when the training texts would need more. About
+        ``n_tokens * n_layers * dim * 2`` bytes (float16), e.g. 2,000 IMDB reviews of ~300 tokens
+        through the embedded ELMo (3 layers of 256) take about 0.9 GiB. None: no bound. The MLP
+        head on mean pooling keeps one mean vector per text and layer instead (the mix and the
+        mean are linear, so pooling first is exact); the bound then applies to the token vectors
+        of 256 texts, encoded at a time.
+    feature_dtype : {"float16", "float32"}, default="float16"
+        How the token vectors are stored; the head computes in float32 either way.
+    device : str or torch.device, default="auto"
+        Where the head trains (the encoder uses its own ``device``).
+    random_state : int or None, default=None
+        Seeds the head, the word embeddings, the validation split, shuffling and dropout. The
+        same value gives identical predictions on the CPU.
+    verbose : int, default=0
+        1: skorch's epoch table and a progress bar (the encoder has its own ``verbose``).
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks; ours (gradient clipping, early stopping, progress bar) follow them.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels, as given in ``y``.
+    encoder_ : estimator
+        The fitted clone of ``encoder``.
+    net_ : skorch.NeuralNetClassifier
+        The trained network (``net_.module_`` is a :class:`sktransfer.heads.TokenHeadClassifier`).
+    history_ : list of dict
+        One entry per epoch: ``epoch``, ``train_loss``, ``dur`` (seconds) and, with
+        ``validation_fraction``, ``valid_loss`` and ``valid_acc``; plain floats (JSON-ready).
+    best_epoch_ : int
+        The epoch whose weights were kept (the last one without ``validation_fraction``).
+    mix_weights_ : ndarray of shape (n_layers,)
+        The learned, normalised layer weights s_k (frozen encoders only).
+    mix_gamma_ : float
+        The learned scale gamma (frozen encoders only).
+    feature_bytes_ : int
+        Memory the stored training inputs took during ``fit``.
+    device_ : torch.device
+
+    Examples
+    --------
+    >>> from sktransfer import ELMoVectorizer, FeatureHeadClassifier
+    >>> clf = FeatureHeadClassifier(ELMoVectorizer(), head="mlp", random_state=0)  # doctest: +SKIP
+    >>> clf.fit(["a great film", "a dull film"], ["pos", "neg"]).predict(["great!"])  # doctest: +SKIP
+    """
+
+    _parameter_constraints = {
+        "encoder": [None, HasMethods(["fit", "transform_tokens"]), HasMethods(["fit", "transform_ids"])],
+        "head": [StrOptions(set(_HEADS))],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "pooling": [StrOptions({"mean", "max", "mean_max"})],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "layer_dropout": [Interval(Real, 0, 1, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "max_feature_bytes": [None, Interval(Integral, 1, None, closed="left")],
+        "feature_dtype": [StrOptions({"float16", "float32"})],
+        "device": "no_validation",  # resolve_device explains a bad value
+        "random_state": [None, Interval(Integral, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "callbacks": [None, list, tuple],
+    }
+
+    def __init__(
+        self,
+        encoder=None,
+        *,
+        head="bilstm",
+        hidden_size=64,
+        pooling="mean",
+        dropout=0.2,
+        layer_dropout=0.0,
+        lr=1e-3,
+        weight_decay=0.01,
+        max_epochs=10,
+        batch_size=32,
+        validation_fraction=None,
+        patience=3,
+        max_grad_norm=5.0,
+        max_feature_bytes=2**31,
+        feature_dtype="float16",
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.encoder = encoder
+        self.head = head
+        self.hidden_size = hidden_size
+        self.pooling = pooling
+        self.dropout = dropout
+        self.layer_dropout = layer_dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.max_grad_norm = max_grad_norm
+        self.max_feature_bytes = max_feature_bytes
+        self.feature_dtype = feature_dtype
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    # -- encoder --------------------------------------------------------------------------------
+    def _trains_embeddings(self):
+        return hasattr(self.encoder_, "transform_ids")
+
+    def _pools_before_training(self):
+        # Mean pooling and the scalar mix are both linear, so the mean of the mixed token vectors
+        # equals the mix of each layer's token mean: the MLP head on mean pooling can train on one
+        # averaged "token" per text, exactly, at a fraction of the memory and time per epoch.
+        return self.head == "mlp" and self.pooling == "mean" and not self._trains_embeddings()
+
+    def _frozen_token_vectors(self, texts, dtype):
+        try:
+            return self.encoder_.transform_tokens(texts, dtype=dtype, max_bytes=self.max_feature_bytes)
+        except TokenMemoryError as exc:
+            raise ValueError(
+                f"{exc} The limit is {type(self).__name__}(max_feature_bytes={self.max_feature_bytes}); "
+                "truncation and layers are the encoder's (encoder__max_tokens / encoder__max_length, encoder__layers)."
+            ) from exc
+
+    def _token_inputs(self, texts):
+        """One array per text, with a row per token: ids (trainable embeddings) or per-layer vectors.
+
+        For the MLP head on mean pooling, the row is the text's mean token (no rows for a text
+        without tokens).
+        """
+        if self._trains_embeddings():
+            return ragged_rows(self.encoder_.transform_ids(texts))
+        dtype = np.dtype(self.feature_dtype)
+        if self._pools_before_training():
+            rows = []
+            for start in range(0, len(texts), _TEXTS_PER_ENCODER_CALL):  # only one chunk's tokens at a time
+                rows += [
+                    tokens.mean(axis=0, keepdims=True).astype(dtype) if len(tokens) else tokens.astype(dtype)
+                    for tokens in self._frozen_token_vectors(texts[start : start + _TEXTS_PER_ENCODER_CALL], np.float32)
+                ]
+        else:
+            rows = self._frozen_token_vectors(texts, dtype)
+        bad = next((i for i, row in enumerate(rows) if not np.isfinite(row).all()), None)
+        if bad is not None:
+            raise ValueError(
+                f"The token vectors of text [{bad}] do not fit in {self.feature_dtype} (they overflow to inf or "
+                "are NaN); use feature_dtype='float32'."
+            )
+        return ragged_rows(rows)
+
+    # -- skorch assembly ------------------------------------------------------------------------
+    def initialize_module(self, n_classes, token_shape):
+        """Build the embedder (learned scalar mix or word embeddings) and the head (hook: override to change them).
+
+        Parameters
+        ----------
+        n_classes : int
+        token_shape : tuple
+            The shape of one token's input: ``()`` for an id, ``(n_layers, dim)`` for frozen vectors.
+        """
+        from torch import nn
+
+        from .heads import BiLSTMHead, MLPHead, ScalarMix, TokenHeadClassifier
+
+        if self._trains_embeddings():
+            input_dim = int(self.encoder_.embedding_dim)
+            embedder = nn.Embedding(len(self.encoder_.vocabulary_), input_dim, padding_idx=0)
+        else:
+            n_layers, input_dim = token_shape
+            embedder = ScalarMix(n_layers, layer_dropout=self.layer_dropout)
+        head = {"mlp": MLPHead, "bilstm": BiLSTMHead}[self.head]
+        return TokenHeadClassifier(
+            embedder, head(input_dim, self.hidden_size, n_classes, dropout=self.dropout, pooling=self.pooling)
+        )
+
+    def initialize_callbacks(self):
+        """Our skorch callbacks: gradient clipping, early stopping, progress bar."""
+        from skorch.callbacks import GradientNormClipping, ProgressBar
+
+        callbacks = []
+        if self.max_grad_norm is not None:
+            callbacks.append(("gradient_clipping", GradientNormClipping(gradient_clip_value=self.max_grad_norm)))
+        if self.validation_fraction is not None:
+            callbacks.append(("early_stopping", self._early_stopping()))
+        if self.verbose:
+            callbacks.append(("progress_bar", ProgressBar()))
+        return callbacks
+
+    def _build_net(self, n_classes, token_shape):
+        return self._skorch_classifier(
+            self.initialize_module(n_classes, token_shape),
+            PadTokens(),
+            iterator_train=length_bucket_loader,
+            callbacks=self.initialize_callbacks(),
+            # Decay would pull the mix towards equal weights and gamma towards 0, and shrink every
+            # word vector at every step, seen in the batch or not.
+            no_weight_decay=["embedder.*", "*bias"],
+        )
+
+    # -- public API -------------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Encode the texts once, then train the mix and the head.
+
+        Parameters
+        ----------
+        X : iterable of str
+        y : array-like of shape (n_texts,)
+            Class labels: str or int, two or more classes.
+
+        Returns
+        -------
+        self
+        """
+        texts = check_texts(X, estimator=self)
+        if y is None:
+            raise ValueError(f"{type(self).__name__}.fit requires labels y; got None.")
+        y = _check_labels(y, len(texts))
+        labels = LabelEncoder().fit(y)
+        if len(labels.classes_) < 2:
+            raise ValueError(f"y has a single class ({labels.classes_[0]!r}); at least two are needed to train a classifier.")
+        self.classes_ = labels.classes_
+        self.device_ = resolve_device(self.device)
+        if self.encoder is None:
+            from .elmo_vectorizer import ELMoVectorizer
+
+            self.encoder_ = ELMoVectorizer()
+        else:
+            self.encoder_ = clone(self.encoder)
+        self.encoder_.fit(texts)
+        inputs = self._token_inputs(texts)
+        self.feature_bytes_ = int(sum(row.nbytes for row in inputs))
+        with self._seeded_torch():
+            self.net_ = self._build_net(len(self.classes_), inputs[0].shape[1:])
+            self.net_.fit(inputs, labels.transform(y).astype(np.int64))
+        self._record_training()
+        return self
+
+    def _record_training(self):
+        history = self.net_.history
+        self.history_ = [
+            {key: int(row[key]) if key == "epoch" else float(row[key]) for key in _HISTORY_KEYS if key in row}
+            for row in history
+        ]
+        best = [row["epoch"] for row in history if row.get("valid_loss_best")]
+        self.best_epoch_ = int(best[-1]) if self.validation_fraction is not None and best else len(history)
+        embedder = self.net_.module_.embedder
+        if hasattr(embedder, "weights"):
+            self.mix_weights_ = embedder.weights().detach().cpu().numpy().astype(np.float64)
+            self.mix_gamma_ = float(embedder.gamma.detach().cpu())
+
+    def predict_proba(self, X):
+        """Class probabilities, shape ``(n_texts, n_classes)``, columns in the order of ``classes_``."""
+        import torch
+
+        check_is_fitted(self, "net_")
+        texts = check_texts(X, estimator=self)
+        module = self.net_.module_.eval()
+        collate = PadTokens()
+        batch_size = int(self.batch_size)
+
+        def chunk_proba(positions):
+            rows = self._token_inputs([texts[i] for i in positions])
+            proba = np.empty((len(rows), len(self.classes_)), dtype=np.float32)
+            order = np.argsort([len(row) for row in rows], kind="stable")  # little padding per batch
+            for start in range(0, len(rows), batch_size):
+                members = order[start : start + batch_size]
+                inputs, _ = collate([(rows[i], 0) for i in members])
+                with torch.inference_mode():
+                    logits = module(**{name: value.to(self.device_) for name, value in inputs.items()})
+                proba[members] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+            return proba
+
+        # Characters stand in for tokens to group texts of similar length before encoding them.
+        return map_batches(
+            chunk_proba, len(texts), [len(t) for t in texts], _TEXTS_PER_ENCODER_CALL,
+            verbose=bool(self.verbose), desc="predict",
+        )
