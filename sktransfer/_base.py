@@ -86,6 +86,11 @@ class TextVectorizerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self._load(texts)
         return self
 
+    def _check_fitted_params(self):
+        check_is_fitted(self, "n_features_out_")
+        if not get_config()["skip_parameter_validation"]:
+            self._validate_params()  # set_params after fit may have changed them
+
     def transform(self, X):
         """Embed texts into a float32 array of shape ``(n_texts, n_features_out_)``, in input order.
 
@@ -97,9 +102,7 @@ class TextVectorizerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         -------
         ndarray of shape (n_texts, n_features_out_), dtype float32
         """
-        check_is_fitted(self, "n_features_out_")
-        if not get_config()["skip_parameter_validation"]:
-            self._validate_params()  # set_params after fit may have changed them
+        self._check_fitted_params()
         texts = self._validate_texts(X)
         features = self._embed(texts)
         return np.ascontiguousarray(features, dtype=np.float32)
@@ -150,7 +153,7 @@ class TextVectorizerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         list of ndarray of shape (n_tokens, n_layers, dim)
             One array per text, in input order (``n_tokens`` may be 0).
         """
-        check_is_fitted(self, "n_features_out_")
+        self._check_fitted_params()
         dtype = np.dtype(dtype)
         if dtype not in (np.float16, np.float32):
             raise ValueError(f"dtype must be float16 or float32, got {dtype}.")

@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_texts
-from .tokenize import word_tokenize
+from .tokenization import word_tokenize
 
 __all__ = ["WordEmbeddingEncoder"]
 

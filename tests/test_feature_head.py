@@ -15,7 +15,7 @@ from sklearn.utils import estimator_checks as checks
 from sktransfer import BertVectorizer, ELMoVectorizer, FeatureHeadClassifier, WordEmbeddingEncoder
 from sktransfer.elmo import ElmoBiLm
 from sktransfer.exceptions import EmptyTextWarning
-from sktransfer.tokenize import word_tokenize
+from sktransfer.tokenization import word_tokenize
 from tests.test_sklearn_contract import SKLEARN_CHECKS
 
 
