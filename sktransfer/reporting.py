@@ -29,6 +29,7 @@ from ._optional import import_optional
 
 __all__ = [
     "COMPARE_SETTINGS",
+    "HISTORY_KEYS",
     "METRICS",
     "RESULT_COLUMNS",
     "RESUME_SETTINGS",
@@ -36,9 +37,11 @@ __all__ = [
     "ReusableRuns",
     "format_table",
     "plot_learning_curve",
+    "plot_training_curves",
     "read_results",
     "reusable_runs",
     "summarize",
+    "training_summary",
     "write_results",
 ]
 
@@ -49,8 +52,14 @@ __all__ = [
 #: The per-run measurements of a results DataFrame.
 METRICS = ("accuracy", "macro_f1", "fit_seconds", "predict_seconds")
 
+#: Keys of one epoch in a run's training history (the ``history`` column), as strategies that
+#: train a network for several epochs report them (``history_`` of the fitted estimator).
+HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "valid_acc", "dur")
+
 #: Columns of the DataFrame returned by :func:`~sktransfer.compare.compare`, in order.
-RESULT_COLUMNS = ("strategy", "n_train", "seed", *METRICS, "n_test", "best_params")
+#: ``history`` is a list of per-epoch dicts (:data:`HISTORY_KEYS`), or None for strategies
+#: without epochs.
+RESULT_COLUMNS = ("strategy", "n_train", "seed", *METRICS, "n_test", "best_params", "history")
 
 #: The columns that identify a run.
 RUN_KEY = ("strategy", "n_train", "seed")
@@ -339,6 +348,156 @@ def plot_learning_curve(results, path=None, *, metric="accuracy", title=None):
     return figure
 
 
+def _histories(results):
+    """``{(strategy, n_train): [history, ...]}`` of the runs that report per-epoch validation scores."""
+    if "history" not in results.columns:
+        return {}
+    runs = {}
+    for row in results.itertuples(index=False):
+        history = row.history
+        if isinstance(history, list) and history and all("valid_acc" in e for e in history):
+            runs.setdefault((row.strategy, row.n_train), []).append(history)
+    return runs
+
+
+def _epochs_to_reach(history, fraction):
+    """First epoch (1-based) reaching ``fraction`` of the last validation accuracy, and the seconds until then."""
+    target = fraction * history[-1]["valid_acc"]
+    seconds = 0.0
+    for i, epoch in enumerate(history, start=1):
+        seconds += float(epoch.get("dur", np.nan))
+        if epoch["valid_acc"] >= target:
+            return i, seconds
+    return len(history), seconds  # unreachable: the last epoch reaches 100% of itself
+
+
+def training_summary(results, *, fraction=0.95):
+    """Convergence and stability of the strategies that report training histories.
+
+    For every (strategy, n_train) whose runs carry a per-epoch history with validation scores
+    (strategies trained with a validation split, e.g. :class:`~sktransfer.FeatureHeadClassifier`):
+
+    - ``epochs_to_95`` / ``seconds_to_95``: the first epoch at which the validation accuracy
+      reaches ``fraction`` of the last epoch's, and the training seconds until then (mean over
+      seeds): how fast training converges;
+    - ``final_valid_acc``: the last epoch's validation accuracy (mean over seeds);
+    - ``curve_spread``: the standard deviation over seeds of the validation accuracy, averaged
+      over the epochs all seeds reached: how much the training curves of different seeds differ;
+    - ``n_epochs``: epochs trained (mean; early stopping can end a run sooner).
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        As returned by :func:`~sktransfer.compare.compare`.
+    fraction : float, default=0.95
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        One row per (strategy, n_train) with histories, in the order of ``results``; empty when no
+        run has a history.
+    """
+    pd = import_optional("pandas", extra="compare", purpose="comparison results")
+    _check_results(results)
+    columns = ["strategy", "n_train", "n_seeds", "epochs_to_95", "seconds_to_95", "final_valid_acc",
+               "curve_spread", "n_epochs"]
+    rows = []
+    for (name, n_train), histories in _histories(results).items():
+        reached = [_epochs_to_reach(h, fraction) for h in histories]
+        shortest = min(len(h) for h in histories)
+        curves = np.array([[e["valid_acc"] for e in h[:shortest]] for h in histories])
+        spread = float(curves.std(axis=0, ddof=1).mean()) if len(histories) > 1 else np.nan
+        rows.append({
+            "strategy": name, "n_train": n_train, "n_seeds": len(histories),
+            "epochs_to_95": float(np.mean([r[0] for r in reached])),
+            "seconds_to_95": float(np.mean([r[1] for r in reached])),
+            "final_valid_acc": float(np.mean([h[-1]["valid_acc"] for h in histories])),
+            "curve_spread": spread,
+            "n_epochs": float(np.mean([len(h) for h in histories])),
+        })
+    return pd.DataFrame(rows, columns=columns)
+
+
+def plot_training_curves(results, path=None, *, title=None):
+    """Validation accuracy and loss against epoch, one line per strategy, one column per training size.
+
+    Only runs that report a per-epoch history with validation scores are drawn (see
+    :func:`training_summary`). Each line is the mean over seeds at every epoch that at least one
+    seed reached, with a band of one standard deviation over the seeds (early stopping can end
+    seeds at different epochs, so late epochs may rest on fewer seeds). Colours and line styles
+    follow :func:`plot_learning_curve`.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        As returned by :func:`~sktransfer.compare.compare`.
+    path : str, path-like or None, default=None
+        Where to save the figure.
+    title : str or None, default=None
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If no run has a training history with validation scores.
+    """
+    import_optional("matplotlib", extra="compare", purpose="the training-curves plot of sktransfer.compare")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    _check_results(results)
+    runs = _histories(results)
+    if not runs:
+        raise ValueError(
+            "No run has a training history with validation scores; strategies report one when they "
+            "train with a validation split (e.g. FeatureHeadClassifier(validation_fraction=0.2))."
+        )
+    sizes = sorted({n for _, n in runs})
+    names = [n for n in _legend_order(results) if any((n, size) in runs for size in sizes)]
+    figure = Figure(figsize=(3.6 * len(sizes) + 2.6, 6.0), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(2, len(sizes), sharex="col", squeeze=False)
+    colors, palette = {}, iter(f"C{i}" for i in range(100))
+    for name in names:
+        base = _base_of(name)
+        twin = base != name and base in colors
+        colors[name] = colors[base] if twin else next(palette)
+        style = "--" if twin else "-"
+        for column, size in enumerate(sizes):
+            histories = runs.get((name, size))
+            if not histories:
+                continue
+            longest = max(len(h) for h in histories)
+            for row, key in enumerate(("valid_acc", "valid_loss")):
+                values = np.full((len(histories), longest), np.nan)
+                for i, h in enumerate(histories):
+                    values[i, : len(h)] = [e[key] for e in h]
+                epochs = np.arange(1, longest + 1)
+                mean = np.nanmean(values, axis=0)
+                counts = np.sum(~np.isnan(values), axis=0)
+                std = np.where(counts > 1, np.nanstd(values, axis=0, ddof=min(1, len(histories) - 1)), 0.0)
+                ax = axes[row, column]
+                ax.plot(epochs, mean, color=colors[name], linestyle=style, marker=".",
+                        label=name if column == 0 and row == 0 else None)
+                ax.fill_between(epochs, mean - std, mean + std, color=colors[name], alpha=0.15, linewidth=0)
+    for column, size in enumerate(sizes):
+        axes[0, column].set_title(f"n_train = {size}")
+        axes[1, column].set_xlabel("epoch")
+        for row in range(2):
+            axes[row, column].grid(True, alpha=0.3)
+    axes[0, 0].set_ylabel("validation accuracy")
+    axes[1, 0].set_ylabel("validation loss")
+    n_seeds = max(len(h) for h in runs.values())
+    figure.suptitle(title or f"Training curves (mean over {n_seeds} seed{'s' if n_seeds != 1 else ''}, band: std)")
+    figure.legend(fontsize="small", loc="outside right upper")
+    if path is not None:
+        figure.savefig(path, dpi=120)
+    return figure
+
+
 def _versions():
     names = ["sktransfer", "scikit-learn", "numpy", "pandas", "matplotlib", "torch", "transformers", "skorch"]
     versions = {"python": platform.python_version()}
@@ -392,13 +551,15 @@ def write_results(results, out_dir, *, metadata=None, plot=True):
         ``{"dataset": "imdb"}``. The settings of :func:`compare` (``results.attrs``), package
         versions, the machine and the time are added.
     plot : bool, default=True
-        Also draw ``learning_curve.png``; False skips it (and leaves an existing one alone),
-        e.g. for the progress saved after every run of a long comparison.
+        Also draw ``learning_curve.png`` and, when runs report training histories,
+        ``training_curves.png``; False skips them (and leaves existing ones alone), e.g. for the
+        progress saved after every run of a long comparison.
 
     Returns
     -------
     paths : dict
-        ``{"json": Path, "markdown": Path, "plot": Path}``.
+        ``{"json": Path, "markdown": Path, "plot": Path}``, and ``"training_curves": Path`` when
+        runs report training histories.
     """
     _check_results(results)
     out_dir = Path(out_dir)
@@ -411,6 +572,8 @@ def write_results(results, out_dir, *, metadata=None, plot=True):
     paths = {
         "json": out_dir / "results.json", "markdown": out_dir / "results.md", "plot": out_dir / "learning_curve.png"
     }
+    if _histories(results):
+        paths["training_curves"] = out_dir / "training_curves.png"
 
     records = [_jsonable(r) for r in results.to_dict(orient="records")]
     summary = [_jsonable(r) for r in summarize(results).to_dict(orient="records")]
@@ -439,6 +602,7 @@ def write_results(results, out_dir, *, metadata=None, plot=True):
         "",
         f"![learning curve]({paths['plot'].name})",
         "",
+        *_training_section(results, paths),
         f"Versions: {', '.join(f'{k} {v}' for k, v in info['versions'].items() if v)}. "
         f"Machine: {info['machine']['platform']}, {info['machine']['cpu_count']} CPUs"
         + (f", {info['machine']['cuda']}" if info["machine"].get("cuda") else "") + ".",
@@ -450,7 +614,32 @@ def write_results(results, out_dir, *, metadata=None, plot=True):
         import matplotlib.pyplot as plt
 
         plt.close(plot_learning_curve(results, paths["plot"]))
+        if "training_curves" in paths:
+            plot_training_curves(results, paths["training_curves"])
     return paths
+
+
+def _training_section(results, paths):
+    """The results.md lines on training curves: convergence and stability per strategy and size."""
+    if "training_curves" not in paths:
+        return []
+    table = training_summary(results)
+    lines = [
+        "## Training (validation split of each training set)",
+        "",
+        "Epochs and seconds until the validation accuracy first reaches 95% of its last value, the last",
+        "value, and the spread of the curves (std over seeds of the validation accuracy, mean over epochs).",
+        "",
+        "| strategy | n_train | epochs to 95% | seconds to 95% | last valid acc | curve spread | epochs |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in table.itertuples(index=False):
+        spread = "n/a" if r.curve_spread != r.curve_spread else f"{r.curve_spread:.3f}"
+        lines.append(
+            f"| {r.strategy} | {r.n_train} | {r.epochs_to_95:.1f} | {r.seconds_to_95:.1f} | "
+            f"{r.final_valid_acc:.3f} | {spread} | {r.n_epochs:.1f} |"
+        )
+    return [*lines, "", f"![training curves]({paths['training_curves'].name})", ""]
 
 
 def read_results(path):
@@ -491,6 +680,8 @@ def read_results(path):
         ) from None
     results = pd.DataFrame(records)
     _check_results(results)
+    if "history" not in results:  # written before strategies reported training histories
+        results["history"] = None
     for column in METRICS:
         if column in results:
             results[column] = results[column].astype(float)

@@ -8,15 +8,18 @@ import pytest
 
 from sktransfer.reporting import (
     COMPARE_SETTINGS,
+    HISTORY_KEYS,
     METRICS,
     RESULT_COLUMNS,
     RESUME_SETTINGS,
     IncompatibleResultsError,
     format_table,
     plot_learning_curve,
+    plot_training_curves,
     read_results,
     reusable_runs,
     summarize,
+    training_summary,
     write_results,
 )
 
@@ -51,7 +54,7 @@ def test_schema_is_defined_once_and_compare_follows_it():
 
     assert cmp.RESULT_COLUMNS is RESULT_COLUMNS
     assert RESULT_COLUMNS == ("strategy", "n_train", "seed", "accuracy", "macro_f1", "fit_seconds",
-                              "predict_seconds", "n_test", "best_params")
+                              "predict_seconds", "n_test", "best_params", "history")
     assert set(METRICS) < set(RESULT_COLUMNS) and set(RESUME_SETTINGS) >= {"n_test", "max_length", "dataset"}
     results = cmp.compare(["good", "bad"] * 10, ["p", "n"] * 10, ["good", "bad"], ["p", "n"],
                           {"dummy": _Majority()}, train_sizes=(4,), seeds=(0,), progress=False)
@@ -150,8 +153,9 @@ def test_write_read_round_trip_keeps_runs_settings_and_metadata(tmp_path):
 
     back = read_results(paths["json"])
     assert list(back.columns) == list(RESULT_COLUMNS)
-    measured = [c for c in RESULT_COLUMNS if c != "best_params"]
+    measured = [c for c in RESULT_COLUMNS if c not in ("best_params", "history")]
     pd.testing.assert_frame_equal(back[measured], frame[measured], check_dtype=False)
+    assert back["history"].tolist() == [None] * 8  # no strategy here trains epochs
     assert back["best_params"].isna().tolist() == [True, False] + [True] * 6  # None comes back as a missing value
     assert math.isnan(back.loc[0, "fit_seconds"]) and json.loads(back.loc[1, "best_params"]) == {"C": 1.0}
     assert back.attrs["compare"] == frame.attrs["compare"]
@@ -230,3 +234,73 @@ def test_reusable_runs_leaves_out_strategies_whose_settings_changed():
 def test_reusable_runs_refuses_frames_that_are_not_results():
     with pytest.raises(ValueError, match=r"lacks the columns \['macro_f1', 'fit_seconds'"):
         reusable_runs(results_frame()[["strategy", "n_train", "seed", "accuracy"]], {"n_test": 30})
+
+
+# ---------------------------------------------------------------------------------------------
+# training histories: convergence, stability, curves
+# ---------------------------------------------------------------------------------------------
+
+
+def _history(accuracies, losses=None, dur=2.0):
+    losses = losses or [1.0 - a for a in accuracies]
+    return [{"epoch": i + 1, "train_loss": 0.5, "valid_loss": loss, "valid_acc": acc, "dur": dur}
+            for i, (acc, loss) in enumerate(zip(accuracies, losses))]
+
+
+def frame_with_histories():
+    """'head' has histories (2 seeds at n=10, 1 at n=40); 'tfidf-lr' has none."""
+    frame = results_frame()
+    histories = {
+        ("mine", 10, 0): _history([0.5, 0.7, 0.8, 0.8]),
+        ("mine", 10, 1): _history([0.6, 0.8, 0.8], dur=3.0),
+        ("mine", 40, 0): _history([0.9, 0.9]),
+    }
+    frame["history"] = [histories.get((r.strategy, r.n_train, r.seed)) for r in frame.itertuples()]
+    return frame
+
+
+def test_training_summary_measures_convergence_and_spread():
+    table = training_summary(frame_with_histories())
+    assert list(table["strategy"]) == ["mine", "mine"] and list(table["n_train"]) == [40, 10]
+    n10 = table[table["n_train"] == 10].iloc[0]
+    # seed 0: 95% of 0.8 is 0.76, first reached at epoch 3 (6 s); seed 1: epoch 2 (6 s).
+    assert n10["n_seeds"] == 2 and n10["epochs_to_95"] == 2.5 and n10["seconds_to_95"] == 6.0
+    assert n10["final_valid_acc"] == pytest.approx(0.8) and n10["n_epochs"] == 3.5
+    # spread over the 3 epochs both seeds reached: std(ddof=1) of (0.5, 0.6), (0.7, 0.8), (0.8, 0.8)
+    expected = np.mean([np.std([0.5, 0.6], ddof=1), np.std([0.7, 0.8], ddof=1), 0.0])
+    assert n10["curve_spread"] == pytest.approx(expected)
+    n40 = table[table["n_train"] == 40].iloc[0]
+    assert n40["epochs_to_95"] == 1.0 and math.isnan(n40["curve_spread"])  # one seed: no spread
+    assert training_summary(results_frame()).empty  # no histories, no rows
+
+
+def test_plot_training_curves_draws_accuracy_and_loss_per_size(tmp_path):
+    figure = plot_training_curves(frame_with_histories(), tmp_path / "curves.png")
+    axes = figure.axes
+    assert len(axes) == 4  # (accuracy, loss) x (n=10, n=40)
+    assert [ax.get_title() for ax in axes[:2]] == ["n_train = 10", "n_train = 40"]
+    line = axes[0].get_lines()[0]
+    # mean over the seeds that reached each epoch: (0.5+0.6)/2, (0.7+0.8)/2, 0.8, then seed 0 alone
+    np.testing.assert_allclose(line.get_ydata(), [0.55, 0.75, 0.8, 0.8])
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="No run has a training history with validation scores"):
+        plot_training_curves(results_frame())
+
+
+def test_write_results_adds_training_curves_and_round_trips_histories(tmp_path):
+    frame = frame_with_histories()
+    paths = write_results(frame, tmp_path)
+    assert paths["training_curves"] == tmp_path / "training_curves.png" and paths["training_curves"].is_file()
+    markdown = paths["markdown"].read_text(encoding="utf-8")
+    assert "## Training (validation split of each training set)" in markdown
+    assert "| mine | 10 | 2.5 | 6.0 | 0.800 |" in markdown and "![training curves](training_curves.png)" in markdown
+    back = read_results(tmp_path)
+    assert back["history"].tolist() == frame["history"].tolist()
+    assert set(back["history"].dropna().iloc[0][0]) == set(HISTORY_KEYS)
+    assert training_summary(back).equals(training_summary(frame))
+
+
+def test_results_without_histories_write_no_training_curves(tmp_path):
+    paths = write_results(results_frame(), tmp_path)
+    assert "training_curves" not in paths and not (tmp_path / "training_curves.png").exists()
+    assert "## Training" not in paths["markdown"].read_text(encoding="utf-8")
