@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._model_memo import weights_fingerprint
 from ._validation import check_texts
-from .cache import FeatureCache, namespace_digest, resolve_cache_location
+from .cache import FeatureCache, TokenFeatureCache, namespace_digest, resolve_cache_location
 
 __all__ = ["TextVectorizerMixin", "TokenMemoryError", "ragged_rows"]
 
@@ -146,12 +146,23 @@ class TextVectorizerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             float16 halves the memory of stored vectors.
         max_bytes : int or None, default=None
             Raise :class:`TokenMemoryError` before any model work when the vectors would take
-            more than this many bytes. None: no limit.
+            more than this many bytes. None: no limit. The bound is on what is returned, cache or
+            not.
 
         Returns
         -------
         list of ndarray of shape (n_tokens, n_layers, dim)
             One array per text, in input order (``n_tokens`` may be 0).
+
+        Notes
+        -----
+        With the ``cache`` parameter set, the token vectors go through the feature cache (see
+        :class:`sktransfer.cache.TokenFeatureCache`): texts already cached are read, only the
+        others are embedded (each distinct text once) and stored. Entries are stored in the
+        requested ``dtype`` (float32 and float16 requests are cached separately), so cached values
+        equal uncached ones. A text's entry is found again under the same weights, tokens,
+        layer selection and ``transform`` output settings: a change of a pooling-only setting
+        (``pooling``, ``normalize``, ELMo's ``gamma``) also recomputes, never a stale vector.
         """
         self._check_fitted_params()
         dtype = np.dtype(dtype)
@@ -170,7 +181,24 @@ class TextVectorizerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 needed,
                 max_bytes,
             )
-        return self._embed_token_units(units, lengths, dtype)
+        location = resolve_cache_location(self.cache)
+        if location is None:
+            return self._embed_token_units(units, lengths, dtype)
+        namespace = namespace_digest(
+            kind="tokens",
+            estimator=type(self).__name__,
+            weights=weights_fingerprint(self._frozen_model()),
+            dtype=dtype.name,
+            n_layers=n_layers,
+            dim=dim,
+            # Everything that changes transform's vectors: tokenization, truncation, precision
+            # and the layer selection (ELMo's mix weights, BERT's layer list) among them.
+            **self._output_settings(),
+        )
+        store = TokenFeatureCache(location, namespace, n_layers, dim, dtype)
+        return store.fetch_or_compute(
+            units, lambda todo: self._embed_token_units([units[i] for i in todo], [lengths[i] for i in todo], dtype)
+        )
 
     # -- pickling ---------------------------------------------------------------------------
     # The model is pickled as plain data (its configuration and CPU tensors), never as a module

@@ -4,8 +4,12 @@ ELMo's feature-based recipe: the encoder (ELMo, a BERT-style model) stays frozen
 token vectors are mixed with learned weights (ELMo(t) = gamma * sum_k s_k h_{t,k}) and a small
 network (an MLP on the pooled vectors or a BiLSTM) is trained on them. The encoder runs once per
 text per ``fit``: its token vectors are computed first and kept in memory (float16) for every
-epoch. With :class:`~sktransfer.word_embedding.WordEmbeddingEncoder` the same heads train on
-randomly initialised word embeddings instead, the baseline of the ELMo paper's experiments.
+epoch. With the encoder's ``cache`` set (``ELMoVectorizer(cache=folder)``), they also go
+through the on-disk feature cache (:class:`sktransfer.cache.TokenFeatureCache`), so another
+``fit`` (a seed, a cross-validation fold, a grid point) or ``predict`` on texts seen before
+reads them instead of running the encoder; ``max_feature_bytes`` bounds them either way. With
+:class:`~sktransfer.word_embedding.WordEmbeddingEncoder` the same heads train on randomly
+initialised word embeddings instead, the baseline of the ELMo paper's experiments.
 """
 
 from numbers import Integral, Real

@@ -1,4 +1,5 @@
 import pickle
+import warnings
 from pathlib import Path
 
 import joblib
@@ -10,23 +11,25 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 from sktransfer import BertVectorizer, ELMoVectorizer
-from sktransfer.cache import FeatureCache, resolve_cache_location, text_key
+from sktransfer._base import TokenMemoryError
+from sktransfer.cache import FeatureCache, TokenFeatureCache, resolve_cache_location, text_key
+from sktransfer.exceptions import EmptyTextWarning
 
 TEXTS = ["a great film", "a terrible film", "the plot was boring", "wonderful acting", "a great film"]
 
 
 class CountingCalls:
-    """Wraps an estimator's _embed_units to count how many texts the model really embedded."""
+    """Wraps an estimator's _embed_units (or ``method``) to count how many texts the model really embedded."""
 
-    def __init__(self, est):
+    def __init__(self, est, method="_embed_units"):
         self.n_texts = 0
-        original = est._embed_units
+        original = getattr(est, method)
 
-        def counted(units):
+        def counted(units, *args):
             self.n_texts += len(units)
-            return original(units)
+            return original(units, *args)
 
-        est._embed_units = counted
+        setattr(est, method, counted)
 
 
 def shard_files(root):
@@ -237,3 +240,185 @@ def test_tokenizer_fingerprint_tells_tokenizers_apart(tiny_bert, tmp_path):
     calls = CountingCalls(other)
     other.transform(["A Great Film"])
     assert calls.n_texts == 1
+
+
+# -- token-level entries (transform_tokens) ------------------------------------------------------
+TOKEN_TEXTS = ["I don't like it.", "A great film!", "", "the plot was boring", "A great film!"]
+
+
+def rewrite_shard(shard, **changes):
+    """Rewrite a shard as a valid .npz whose arrays ``name`` are replaced by ``changes[name](array)``."""
+    with np.load(shard, allow_pickle=False) as data:
+        arrays = dict(data)
+    np.savez(shard, **{name: changes[name](array) if name in changes else array for name, array in arrays.items()})
+
+
+def counting_tokens(vec):
+    return CountingCalls(vec, "_embed_token_units")
+
+
+def elmo_tokens(elmo_files, texts, **params):
+    return quiet_tokens(ELMoVectorizer(*elmo_files, **params).fit(texts), texts)
+
+
+def quiet_tokens(vec, texts, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EmptyTextWarning)
+        return vec.transform_tokens(texts, **kwargs)
+
+
+def test_token_vectors_second_call_computes_nothing(elmo_files, tmp_path):
+    plain = elmo_tokens(elmo_files, TOKEN_TEXTS)
+    vec = ELMoVectorizer(*elmo_files, cache=tmp_path).fit(TOKEN_TEXTS)
+    calls = counting_tokens(vec)
+    first = quiet_tokens(vec, TOKEN_TEXTS)
+    assert calls.n_texts == 4, "the repeated text is embedded once"
+    second = quiet_tokens(vec, TOKEN_TEXTS[::-1])
+    assert calls.n_texts == 4, "nothing should be recomputed"
+    assert [rows.shape for rows in first] == [rows.shape for rows in plain]
+    assert first[2].shape == (0, 3, 32)
+    for cached, uncached in zip(first, plain):
+        assert cached.dtype == np.float32
+        np.testing.assert_allclose(cached, uncached, atol=1e-6)
+    for back, forth in zip(second, first[::-1]):  # input order, whatever the cache's order
+        np.testing.assert_array_equal(back, forth)
+    # float16 entries are their own: computed once, within float16 rounding of the float32 ones.
+    half = quiet_tokens(vec, TOKEN_TEXTS, dtype=np.float16)
+    assert calls.n_texts == 8
+    for rows, full in zip(half, plain):
+        assert rows.dtype == np.float16
+        np.testing.assert_allclose(rows.astype(np.float32), full, rtol=1e-3, atol=1e-3)
+    again = quiet_tokens(vec, TOKEN_TEXTS, dtype=np.float16)
+    assert calls.n_texts == 8
+    for rows, before in zip(again, half):
+        np.testing.assert_array_equal(rows, before)
+
+
+def test_token_shards_are_plain_checksummed_arrays(elmo_files, tmp_path):
+    vec = ELMoVectorizer(*elmo_files, cache=tmp_path).fit(TOKEN_TEXTS)
+    tokens = quiet_tokens(vec, TOKEN_TEXTS, dtype=np.float16)
+    (shard,) = shard_files(tmp_path)
+    with np.load(shard, allow_pickle=False) as data:  # never a pickle
+        assert sorted(data.files) == ["checksum", "data", "keys", "lengths"]
+        assert data["keys"].shape == (4, 32) and data["keys"].dtype == np.uint8
+        assert data["lengths"].dtype == np.int64
+        assert sorted(data["lengths"].tolist()) == sorted(len(rows) for rows in tokens[:4])
+        assert data["data"].dtype == np.float16 and data["data"].shape == (sum(len(r) for r in tokens[:4]), 3, 32)
+        assert data["checksum"].shape == (32,)
+
+
+def test_pooled_and_token_entries_never_collide(elmo_files, tmp_path):
+    vec = ELMoVectorizer(*elmo_files, cache=tmp_path).fit(TOKEN_TEXTS)
+    with pytest.warns(EmptyTextWarning):
+        vec.transform(TOKEN_TEXTS)
+    calls = counting_tokens(vec)
+    quiet_tokens(vec, TOKEN_TEXTS)
+    assert calls.n_texts == 4, "pooled entries must never be served as token vectors"
+    assert len({path.parent for path in shard_files(tmp_path)}) == 2
+
+
+@pytest.mark.parametrize(
+    "change, layers",
+    [
+        ({"layers": 2}, [2]),
+        ({"layers": [0.0, 0.5, 0.5]}, [1, 2]),
+        ({"pretrained": False, "random_state": 0}, [0, 1, 2]),
+    ],
+)
+def test_token_layer_selection_or_model_change_recomputes(elmo_files, tmp_path, change, layers):
+    vec = ELMoVectorizer(*elmo_files, cache=tmp_path).fit(TOKEN_TEXTS)
+    quiet_tokens(vec, TOKEN_TEXTS)
+    changed = ELMoVectorizer(*elmo_files, cache=tmp_path, **change).fit(TOKEN_TEXTS)
+    calls = counting_tokens(changed)
+    out = quiet_tokens(changed, TOKEN_TEXTS)
+    assert calls.n_texts == 4, "another layer selection or model must recompute every distinct text"
+    expected = elmo_tokens(elmo_files, TOKEN_TEXTS, **{k: v for k, v in change.items() if k != "layers"})
+    for rows, full in zip(out, expected):
+        assert rows.shape[1] == len(layers)
+        np.testing.assert_allclose(rows, full[:, layers], atol=1e-6)
+    again = ELMoVectorizer(*elmo_files, cache=tmp_path, **change).fit(TOKEN_TEXTS)
+    calls = counting_tokens(again)
+    for rows, before in zip(quiet_tokens(again, TOKEN_TEXTS), out):
+        np.testing.assert_array_equal(rows, before)
+    assert calls.n_texts == 0, "the changed setting's entries are stored under their own namespace"
+
+
+def test_bert_token_vectors_are_cached_per_layer_selection(tiny_bert, tmp_path):
+    plain = BertVectorizer(tiny_bert, layers=[0, 2]).fit(TEXTS).transform_tokens(TEXTS)
+    vec = BertVectorizer(tiny_bert, layers=[0, 2], cache=tmp_path).fit(TEXTS)
+    calls = counting_tokens(vec)
+    first = vec.transform_tokens(TEXTS)
+    assert calls.n_texts == 4
+    for cached, uncached in zip(first, plain):
+        np.testing.assert_allclose(cached, uncached, atol=1e-5)
+    vec.transform_tokens(TEXTS)
+    assert calls.n_texts == 4
+    vec.set_params(layers=-1)  # after fit: honoured, never served the two-layer entries
+    last = vec.transform_tokens(TEXTS)
+    assert calls.n_texts == 8
+    for rows, both in zip(last, first):
+        np.testing.assert_allclose(rows[:, 0], both[:, 1], atol=1e-5)
+
+
+def test_corrupt_token_shard_is_ignored_and_recomputed(elmo_files, tmp_path):
+    vec = ELMoVectorizer(*elmo_files, cache=tmp_path).fit(TOKEN_TEXTS)
+    good = quiet_tokens(vec, TOKEN_TEXTS)
+    (shard,) = shard_files(tmp_path)
+    raw = bytearray(shard.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    shard.write_bytes(bytes(raw))
+    calls = counting_tokens(vec)
+    with pytest.warns(RuntimeWarning, match="corrupt feature-cache file"):
+        again = quiet_tokens(vec, TOKEN_TEXTS)
+    assert calls.n_texts == 4
+    assert shard not in shard_files(tmp_path), "the corrupt shard is removed"
+    for rows, before in zip(again, good):
+        np.testing.assert_allclose(rows, before, atol=1e-6)
+
+
+def test_token_memory_bound_applies_to_cached_vectors(elmo_files, tmp_path):
+    vec = ELMoVectorizer(*elmo_files, cache=tmp_path).fit(TOKEN_TEXTS)
+    quiet_tokens(vec, TOKEN_TEXTS)
+    calls = counting_tokens(vec)
+    with pytest.raises(TokenMemoryError, match="more than the limit"):
+        quiet_tokens(vec, TOKEN_TEXTS, max_bytes=100)
+    assert calls.n_texts == 0
+
+
+def test_token_cache_tampered_values_and_wrong_shapes(tmp_path):
+    store = TokenFeatureCache(tmp_path, "ns", 2, 3, np.float16)
+    keys = [text_key(["a"]), text_key(["b", "c"])]
+    values = [np.ones((1, 2, 3), dtype=np.float32), np.arange(12, dtype=np.float32).reshape(2, 2, 3)]
+    store.put_many(keys, values)
+    found = store.get_many(keys[::-1])
+    assert found[keys[0]].dtype == np.float16
+    np.testing.assert_array_equal(found[keys[1]], values[1])
+    with pytest.raises(ValueError, match=r"of shape \(n_tokens, 2, 3\), got 1 arrays, one of shape \(1, 3, 3\)"):
+        store.put_many([text_key(["d"])], [np.ones((1, 3, 3))])
+    (shard,) = shard_files(tmp_path)
+    rewrite_shard(shard, data=lambda data: data * 2)  # valid file, wrong numbers
+    with pytest.warns(RuntimeWarning, match="corrupt"):
+        assert store.get_many(keys) == {}
+
+
+def test_token_cache_reads_only_the_shards_it_needs(tmp_path, monkeypatch):
+    monkeypatch.setattr(TokenFeatureCache, "_SHARD_BYTES", 1)  # one entry per shard
+    store = TokenFeatureCache(tmp_path, "ns", 1, 2, np.float32)
+    keys = [text_key([word]) for word in "abc"]
+    store.put_many(keys, [np.full((i + 1, 1, 2), i, dtype=np.float32) for i in range(3)])
+    shards = shard_files(tmp_path)
+    assert len(shards) == 3
+    # Spoil the data of the shards that hold other keys: a lookup of "b" must not even read it.
+    wanted = None
+    for shard in shards:
+        with np.load(shard) as data:
+            holds_b = data["keys"][0].tobytes() == keys[1]
+        if holds_b:
+            wanted = shard
+        else:
+            rewrite_shard(shard, data=lambda data: data + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = store.get_many([keys[1], text_key(["absent"])])  # an absent key: every shard is looked at
+    np.testing.assert_array_equal(found[keys[1]], np.ones((2, 1, 2)))
+    assert shard_files(tmp_path) == shards and wanted in shards

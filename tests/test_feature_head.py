@@ -348,3 +348,26 @@ def test_user_callbacks_run_and_verbose_prints_the_epoch_table(sentiment_texts, 
     assert "train_loss" in out and "train_acc" in out
     make_clf(WordEmbeddingEncoder(min_count=1), max_epochs=1).fit(X, y)
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("head", ["mlp", "bilstm"])  # MLP on mean pooling: float32 entries; BiLSTM: float16
+def test_cached_encoder_encodes_each_text_once_across_fits(
+    elmo_files, sentiment_texts, count_bilm_texts, tmp_path, head
+):
+    X, y = sentiment_texts
+    encoder = ELMoVectorizer(*elmo_files, batch_size=8, cache=tmp_path)
+    first = make_clf(encoder, head=head).fit(X, y)
+    assert count_bilm_texts[0] == len(X)
+    second = make_clf(encoder, head=head, random_state=1).fit(X, y)
+    assert count_bilm_texts[0] == len(X), "a second fit reads the cached token vectors"
+    uncached = make_clf(ELMoVectorizer(*elmo_files, batch_size=8), head=head).fit(X, y)
+    count_bilm_texts[0] = 0
+    np.testing.assert_allclose(first.predict_proba(X), uncached.predict_proba(X), atol=1e-5)
+    assert count_bilm_texts[0] == len(X), "only the uncached encoder runs"
+    second.predict(X[:5])
+    search = GridSearchCV(make_clf(encoder, head=head), {"lr": [1e-2, 3e-2]}, cv=2).fit(X, y)
+    assert np.isfinite(search.best_score_)
+    assert count_bilm_texts[0] == len(X), "folds and grid points read the cache; so does predict"
+    new = ["a wonderful film", "a boring story"]
+    second.predict(new)
+    assert count_bilm_texts[0] == len(X) + 2
