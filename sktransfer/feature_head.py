@@ -12,7 +12,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context, clone
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -21,7 +20,7 @@ from ._batching import map_batches
 from ._device import resolve_device
 from ._skorch_classifier import SkorchTextClassifier
 from ._validation import check_texts
-from .finetune import _check_labels, length_bucket_loader
+from .finetune import length_bucket_loader
 
 __all__ = ["FeatureHeadClassifier", "PadTokens"]
 
@@ -280,16 +279,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
 
     def initialize_callbacks(self):
         """Our skorch callbacks: gradient clipping, early stopping, progress bar."""
-        from skorch.callbacks import GradientNormClipping, ProgressBar
-
-        callbacks = []
-        if self.max_grad_norm is not None:
-            callbacks.append(("gradient_clipping", GradientNormClipping(gradient_clip_value=self.max_grad_norm)))
-        if self.validation_fraction is not None:
-            callbacks.append(("early_stopping", self._early_stopping()))
-        if self.verbose:
-            callbacks.append(("progress_bar", ProgressBar()))
-        return callbacks
+        return self._training_callbacks()
 
     def _build_net(self, n_classes, token_shape):
         return self._skorch_classifier(
@@ -318,13 +308,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         self
         """
         texts = check_texts(X, estimator=self)
-        if y is None:
-            raise ValueError(f"{type(self).__name__}.fit requires labels y; got None.")
-        y = _check_labels(y, len(texts))
-        labels = LabelEncoder().fit(y)
-        if len(labels.classes_) < 2:
-            raise ValueError(f"y has a single class ({labels.classes_[0]!r}); at least two are needed to train a classifier.")
-        self.classes_ = labels.classes_
+        codes = self._fit_labels(y, len(texts))
         self.device_ = resolve_device(self.device)
         if self.encoder is None:
             from .elmo_vectorizer import ELMoVectorizer
@@ -337,7 +321,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         self.feature_bytes_ = int(sum(row.nbytes for row in inputs))
         with self._seeded_torch():
             self.net_ = self._build_net(len(self.classes_), inputs[0].shape[1:])
-            self.net_.fit(inputs, labels.transform(y).astype(np.int64))
+            self.net_.fit(inputs, codes)
         self._record_training()
         return self
 
