@@ -8,16 +8,27 @@ epoch. With :class:`~sktransfer.word_embedding.WordEmbeddingEncoder` the same he
 randomly initialised word embeddings instead, the baseline of the ELMo paper's experiments.
 """
 
-from numbers import Integral, Real
-
 import numpy as np
 from sklearn.base import _fit_context, clone
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import TokenMemoryError, ragged_rows
 from ._batching import map_batches
 from ._device import resolve_device
+from ._params import (
+    BATCH_SIZE,
+    CALLBACKS,
+    DEVICE,
+    DROPOUT,
+    LEARNING_RATE,
+    MAX_GRAD_NORM,
+    OPTIONAL_POSITIVE_INT,
+    POSITIVE_INT,
+    RANDOM_STATE,
+    VALIDATION_FRACTION,
+    WEIGHT_DECAY,
+)
 from ._skorch_classifier import SkorchTextClassifier
 from ._validation import check_texts
 from .finetune import length_bucket_loader
@@ -145,23 +156,23 @@ class FeatureHeadClassifier(SkorchTextClassifier):
     _parameter_constraints = {
         "encoder": [None, HasMethods(["fit", "transform_tokens"]), HasMethods(["fit", "transform_ids"])],
         "head": [StrOptions(set(_HEADS))],
-        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "hidden_size": [POSITIVE_INT],
         "pooling": [StrOptions({"mean", "max", "mean_max"})],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "layer_dropout": [Interval(Real, 0, 1, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
-        "max_feature_bytes": [None, Interval(Integral, 1, None, closed="left")],
+        "dropout": DROPOUT,
+        "layer_dropout": DROPOUT,
+        "lr": LEARNING_RATE,
+        "weight_decay": WEIGHT_DECAY,
+        "max_epochs": [POSITIVE_INT],
+        "batch_size": BATCH_SIZE,
+        "validation_fraction": VALIDATION_FRACTION,
+        "patience": [POSITIVE_INT],
+        "max_grad_norm": MAX_GRAD_NORM,
+        "max_feature_bytes": OPTIONAL_POSITIVE_INT,
         "feature_dtype": [StrOptions({"float16", "float32"})],
-        "device": "no_validation",  # resolve_device explains a bad value
-        "random_state": [None, Interval(Integral, 0, None, closed="left")],
+        "device": DEVICE,
+        "random_state": RANDOM_STATE,
         "verbose": ["verbose"],
-        "callbacks": [None, list, tuple],
+        "callbacks": CALLBACKS,
     }
 
     def __init__(
