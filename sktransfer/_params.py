@@ -23,14 +23,21 @@ __all__ = [
     "BATCH_SIZE",
     "BERT_POOLING",
     "CACHE",
+    "CALLBACKS",
     "DEVICE",
+    "DROPOUT",
     "ELMO_PRESET",
+    "LEARNING_RATE",
+    "MAX_GRAD_NORM",
     "MAX_LENGTH",
     "MODEL_PATH",
     "OPTIONAL_PATH",
+    "OPTIONAL_POSITIVE_INT",
     "POSITIVE_INT",
     "PRECISION",
     "RANDOM_STATE",
+    "VALIDATION_FRACTION",
+    "WEIGHT_DECAY",
     "NumberInterval",
     "invalid_parameter",
 ]
@@ -107,6 +114,8 @@ _PATH = [_NonBlankStr(), os.PathLike]
 
 ANY_INT = NumberInterval(numbers.Integral, None, None, closed="neither")
 POSITIVE_INT = NumberInterval(numbers.Integral, 1, None, closed="left")
+#: A count or size bound where None means no bound.
+OPTIONAL_POSITIVE_INT = [None, POSITIVE_INT]
 
 #: Texts per forward pass.
 BATCH_SIZE = [POSITIVE_INT]
@@ -124,6 +133,20 @@ OPTIONAL_PATH = [None, *_PATH]
 PRECISION = [StrOptions(set(PRECISIONS))]
 #: sklearn's seed range (numpy's); a RandomState instance is not accepted: the seed keys the shared model.
 RANDOM_STATE = [NumberInterval(numbers.Integral, 0, 2**32 - 1, closed="both"), None]
+
+# The training parameters of the skorch classifiers.
+LEARNING_RATE = [NumberInterval(numbers.Real, 0, None, closed="neither")]
+#: AdamW rejects a negative decay.
+WEIGHT_DECAY = [NumberInterval(numbers.Real, 0, None, closed="left")]
+#: A probability of dropping; 1 would drop everything.
+DROPOUT = [NumberInterval(numbers.Real, 0, 1, closed="left")]
+#: The held-out share of the training texts, or None (no validation split); both sides must keep texts.
+VALIDATION_FRACTION = [NumberInterval(numbers.Real, 0, 1, closed="neither"), None]
+#: Gradient clipping by global norm, or None (off). A norm of 0 would zero every gradient; a
+#: negative one would flip them.
+MAX_GRAD_NORM = [NumberInterval(numbers.Real, 0, None, closed="neither"), None]
+#: Extra skorch callbacks.
+CALLBACKS = [None, list, tuple]
 
 
 def invalid_parameter(name, expected, value, *, caller=None, why=""):

@@ -1,18 +1,47 @@
-"""What the skorch-based text classifiers share: sklearn tags, a seeded RNG stream, the skorch net
-with its early stopping, predict.
+"""What the skorch-based text classifiers share.
 
-Subclasses set ``classes_`` and ``device_`` in ``fit`` before building the net, ``net_`` after,
-and implement ``predict_proba``; they have the parameters ``lr``, ``weight_decay``, ``max_epochs``,
-``batch_size``, ``validation_fraction``, ``patience``, ``random_state``, ``verbose``, ``callbacks``.
+Sklearn tags, the label checks, a seeded RNG stream, the skorch net with its clipping and early
+stopping, predict.
+
+Subclasses call ``_fit_labels`` (which sets ``classes_``) and set ``device_`` in ``fit`` before
+building the net, ``net_`` after, and implement ``predict_proba``; they have the parameters ``lr``,
+``weight_decay``, ``max_epochs``, ``batch_size``, ``validation_fraction``, ``patience``,
+``max_grad_norm``, ``random_state``, ``verbose``, ``callbacks``.
 """
 
 import contextlib
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["SkorchTextClassifier"]
+
+
+def _check_labels(y, n_texts, caller):
+    if y is None:
+        raise ValueError(f"{caller}.fit requires labels y; got None.")
+    if isinstance(y, str):
+        raise TypeError("y must be a sequence of labels (one per text), got a single str.")
+    y = np.asarray(list(y) if not hasattr(y, "shape") else y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(
+            f"y must be 1-D (one label per text), got shape {y.shape}. Multi-label targets are not supported."
+        )
+    if len(y) != n_texts:
+        raise ValueError(f"X and y have different lengths: {n_texts} texts but {len(y)} labels.")
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise ValueError(
+            f"y contains NaN at positions {np.flatnonzero(np.isnan(y))[:5].tolist()}; drop or fill those rows first."
+        )
+    if y.dtype == object and any(v is None or (isinstance(v, float) and v != v) for v in y):
+        raise ValueError("y contains missing labels (None or NaN); drop or fill those rows first.")
+    check_classification_targets(y)
+    return y
 
 
 class SkorchTextClassifier(ClassifierMixin, BaseEstimator):
@@ -24,6 +53,23 @@ class SkorchTextClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.non_deterministic = self.random_state is None
         return tags
+
+    def _fit_labels(self, y, n_texts):
+        """Check the labels of ``n_texts`` texts and set ``classes_``.
+
+        Returns
+        -------
+        ndarray of int64
+            The class codes (positions in ``classes_``) the net trains on.
+        """
+        y = _check_labels(y, n_texts, type(self).__name__)
+        encoder = LabelEncoder().fit(y)
+        if len(encoder.classes_) < 2:
+            raise ValueError(
+                f"y has a single class ({encoder.classes_[0]!r}); at least two are needed to train a classifier."
+            )
+        self.classes_ = encoder.classes_
+        return encoder.transform(y).astype(np.int64)
 
     @contextlib.contextmanager
     def _seeded_torch(self):
@@ -38,17 +84,32 @@ class SkorchTextClassifier(ClassifierMixin, BaseEstimator):
                 torch.manual_seed(int(self.random_state))
             yield
 
-    def _early_stopping(self):
-        """skorch callback: stop after ``patience`` epochs without a better validation loss, restore the best."""
-        from skorch.callbacks import EarlyStopping
+    def _training_callbacks(self, *first):
+        """Our skorch callbacks: ``first``, then clipping, early stopping and a progress bar.
 
-        return EarlyStopping(
-            monitor="valid_loss", patience=self.patience, load_best=True, sink=print if self.verbose else (lambda *a: None),
-        )
+        ``first`` are (name, callback) pairs. Gradient clipping follows ``max_grad_norm``; with
+        ``validation_fraction``, training stops after ``patience`` epochs without a better
+        validation loss and the best epoch's weights are restored; ``verbose`` adds a progress bar.
+        """
+        from skorch.callbacks import EarlyStopping, GradientNormClipping, ProgressBar
+
+        callbacks = list(first)
+        if self.max_grad_norm is not None:
+            callbacks.append(("gradient_clipping", GradientNormClipping(gradient_clip_value=self.max_grad_norm)))
+        if self.validation_fraction is not None:
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor="valid_loss", patience=self.patience, load_best=True,
+                sink=print if self.verbose else (lambda *a: None),
+            )))
+        if self.verbose:
+            callbacks.append(("progress_bar", ProgressBar()))
+        return callbacks
 
     def _skorch_classifier(self, module, collate, *, iterator_train, callbacks, no_weight_decay):
-        """The skorch net every subclass trains: AdamW on cross-entropy, an optional stratified
-        validation split (``validation_fraction``), the user's ``callbacks`` before ``callbacks``.
+        """The skorch net every subclass trains.
+
+        AdamW on cross-entropy, an optional stratified validation split (``validation_fraction``),
+        the user's ``callbacks`` before ``callbacks``.
 
         Parameters
         ----------

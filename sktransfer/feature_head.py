@@ -12,20 +12,30 @@ reads them instead of running the encoder; ``max_feature_bytes`` bounds them eit
 initialised word embeddings instead, the baseline of the ELMo paper's experiments.
 """
 
-from numbers import Integral, Real
-
 import numpy as np
 from sklearn.base import _fit_context, clone
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import TokenMemoryError, ragged_rows
 from ._batching import map_batches
 from ._device import resolve_device
+from ._params import (
+    BATCH_SIZE,
+    CALLBACKS,
+    DEVICE,
+    DROPOUT,
+    LEARNING_RATE,
+    MAX_GRAD_NORM,
+    OPTIONAL_POSITIVE_INT,
+    POSITIVE_INT,
+    RANDOM_STATE,
+    VALIDATION_FRACTION,
+    WEIGHT_DECAY,
+)
 from ._skorch_classifier import SkorchTextClassifier
 from ._validation import check_texts
-from .finetune import _check_labels, length_bucket_loader
+from .finetune import length_bucket_loader
 
 __all__ = ["FeatureHeadClassifier", "PadTokens"]
 
@@ -150,23 +160,23 @@ class FeatureHeadClassifier(SkorchTextClassifier):
     _parameter_constraints = {
         "encoder": [None, HasMethods(["fit", "transform_tokens"]), HasMethods(["fit", "transform_ids"])],
         "head": [StrOptions(set(_HEADS))],
-        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "hidden_size": [POSITIVE_INT],
         "pooling": [StrOptions({"mean", "max", "mean_max"})],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "layer_dropout": [Interval(Real, 0, 1, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
-        "max_feature_bytes": [None, Interval(Integral, 1, None, closed="left")],
+        "dropout": DROPOUT,
+        "layer_dropout": DROPOUT,
+        "lr": LEARNING_RATE,
+        "weight_decay": WEIGHT_DECAY,
+        "max_epochs": [POSITIVE_INT],
+        "batch_size": BATCH_SIZE,
+        "validation_fraction": VALIDATION_FRACTION,
+        "patience": [POSITIVE_INT],
+        "max_grad_norm": MAX_GRAD_NORM,
+        "max_feature_bytes": OPTIONAL_POSITIVE_INT,
         "feature_dtype": [StrOptions({"float16", "float32"})],
-        "device": "no_validation",  # resolve_device explains a bad value
-        "random_state": [None, Interval(Integral, 0, None, closed="left")],
+        "device": DEVICE,
+        "random_state": RANDOM_STATE,
         "verbose": ["verbose"],
-        "callbacks": [None, list, tuple],
+        "callbacks": CALLBACKS,
     }
 
     def __init__(
@@ -284,16 +294,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
 
     def initialize_callbacks(self):
         """Our skorch callbacks: gradient clipping, early stopping, progress bar."""
-        from skorch.callbacks import GradientNormClipping, ProgressBar
-
-        callbacks = []
-        if self.max_grad_norm is not None:
-            callbacks.append(("gradient_clipping", GradientNormClipping(gradient_clip_value=self.max_grad_norm)))
-        if self.validation_fraction is not None:
-            callbacks.append(("early_stopping", self._early_stopping()))
-        if self.verbose:
-            callbacks.append(("progress_bar", ProgressBar()))
-        return callbacks
+        return self._training_callbacks()
 
     def _build_net(self, n_classes, token_shape):
         return self._skorch_classifier(
@@ -322,13 +323,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         self
         """
         texts = check_texts(X, estimator=self)
-        if y is None:
-            raise ValueError(f"{type(self).__name__}.fit requires labels y; got None.")
-        y = _check_labels(y, len(texts))
-        labels = LabelEncoder().fit(y)
-        if len(labels.classes_) < 2:
-            raise ValueError(f"y has a single class ({labels.classes_[0]!r}); at least two are needed to train a classifier.")
-        self.classes_ = labels.classes_
+        codes = self._fit_labels(y, len(texts))
         self.device_ = resolve_device(self.device)
         if self.encoder is None:
             from .elmo_vectorizer import ELMoVectorizer
@@ -341,7 +336,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         self.feature_bytes_ = int(sum(row.nbytes for row in inputs))
         with self._seeded_torch():
             self.net_ = self._build_net(len(self.classes_), inputs[0].shape[1:])
-            self.net_.fit(inputs, labels.transform(y).astype(np.int64))
+            self.net_.fit(inputs, codes)
         self._record_training()
         return self
 

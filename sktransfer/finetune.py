@@ -5,10 +5,8 @@ import math
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.preprocessing import LabelEncoder
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ._batching import map_batches
@@ -16,14 +14,21 @@ from ._device import resolve_device
 from ._params import (
     BATCH_SIZE,
     BERT_POOLING,
+    CALLBACKS,
     DEVICE,
+    DROPOUT,
+    LEARNING_RATE,
+    MAX_GRAD_NORM,
     MAX_LENGTH,
     MODEL_PATH,
     POSITIVE_INT,
     PRECISION,
     RANDOM_STATE,
+    VALIDATION_FRACTION,
+    WEIGHT_DECAY,
     NumberInterval,
 )
+from ._skorch_classifier import SkorchTextClassifier
 from ._torch_utils import autocast_context, pad_batch
 from ._validation import check_texts
 from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path
@@ -103,31 +108,7 @@ def length_bucket_loader(dataset, batch_size=16, shuffle=False, **kwargs):
     return DataLoader(dataset, batch_sampler=LengthBucketBatchSampler(lengths, batch_size), **kwargs)
 
 
-def _check_labels(y, n_texts):
-    if y is None:
-        raise ValueError("BertFineTuneClassifier.fit requires labels y; got None.")
-    if isinstance(y, str):
-        raise TypeError("y must be a sequence of labels (one per text), got a single str.")
-    y = np.asarray(list(y) if not hasattr(y, "shape") else y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y.ravel()
-    if y.ndim != 1:
-        raise ValueError(
-            f"y must be 1-D (one label per text), got shape {y.shape}. Multi-label targets are not supported."
-        )
-    if len(y) != n_texts:
-        raise ValueError(f"X and y have different lengths: {n_texts} texts but {len(y)} labels.")
-    if y.dtype.kind == "f" and np.isnan(y).any():
-        raise ValueError(
-            f"y contains NaN at positions {np.flatnonzero(np.isnan(y))[:5].tolist()}; drop or fill those rows first."
-        )
-    if y.dtype == object and any(v is None or (isinstance(v, float) and v != v) for v in y):
-        raise ValueError("y contains missing labels (None or NaN); drop or fill those rows first.")
-    check_classification_targets(y)
-    return y
-
-
-class BertFineTuneClassifier(ClassifierMixin, BaseEstimator):
+class BertFineTuneClassifier(SkorchTextClassifier):
     """Fine-tune a pretrained BERT-style encoder for text classification (fine-tuning transfer).
 
     A pooled encoder output feeds dropout and a linear layer; the whole network (or its top
@@ -235,37 +216,28 @@ class BertFineTuneClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.callbacks = callbacks
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        tags.non_deterministic = self.random_state is None
-        return tags
-
     # -- parameter checks -------------------------------------------------------------------
     _parameter_constraints = {
         "model_name_or_path": MODEL_PATH,
         "pooling": BERT_POOLING,
         "max_length": MAX_LENGTH,
         "batch_size": BATCH_SIZE,
-        "lr": [NumberInterval(numbers.Real, 0, None, closed="neither")],
+        "lr": LEARNING_RATE,
         "max_epochs": [POSITIVE_INT],
-        # AdamW rejects a negative decay.
-        "weight_decay": [NumberInterval(numbers.Real, 0, None, closed="left")],
+        "weight_decay": WEIGHT_DECAY,
         "warmup_ratio": [NumberInterval(numbers.Real, 0, 1, closed="left")],
         # The upper bound is the encoder's depth: freeze_lower_layers checks it once the model is built.
         "train_layers": [StrOptions({"all"}), NumberInterval(numbers.Integral, 0, None, closed="left")],
-        "dropout": [NumberInterval(numbers.Real, 0, 1, closed="left")],
-        "validation_fraction": [NumberInterval(numbers.Real, 0, 1, closed="neither"), None],
+        "dropout": DROPOUT,
+        "validation_fraction": VALIDATION_FRACTION,
         "patience": [POSITIVE_INT],
-        # A norm of 0 would zero every gradient; a negative one would flip them.
-        "max_grad_norm": [NumberInterval(numbers.Real, 0, None, closed="neither"), None],
+        "max_grad_norm": MAX_GRAD_NORM,
         "pretrained": ["boolean"],
         "precision": PRECISION,
         "device": DEVICE,
         "random_state": RANDOM_STATE,
         "verbose": ["verbose"],
-        "callbacks": [None, list, tuple],
+        "callbacks": CALLBACKS,
     }
 
     # -- skorch assembly ----------------------------------------------------------------------
@@ -294,56 +266,27 @@ class BertFineTuneClassifier(ClassifierMixin, BaseEstimator):
     def initialize_callbacks(self, n_train):
         """Our skorch callbacks: LR schedule, gradient clipping, early stopping, progress bar."""
         import torch
-        from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler, ProgressBar
+        from skorch.callbacks import LRScheduler
 
         steps = max(1, math.ceil(n_train / self.batch_size)) * self.max_epochs
-        callbacks = [
+        return self._training_callbacks(
             ("lr_schedule", LRScheduler(
                 policy=torch.optim.lr_scheduler.LambdaLR,
                 lr_lambda=LinearWarmupDecay(int(self.warmup_ratio * steps), steps),
                 step_every="batch",
             )),
-        ]
-        if self.max_grad_norm is not None:
-            callbacks.append(("gradient_clipping", GradientNormClipping(gradient_clip_value=self.max_grad_norm)))
-        if self.validation_fraction is not None:
-            callbacks.append(("early_stopping", EarlyStopping(
-                monitor="valid_loss", patience=self.patience, load_best=True,
-                sink=print if self.verbose else (lambda *a: None),
-            )))
-        if self.verbose:
-            callbacks.append(("progress_bar", ProgressBar()))
-        return callbacks
+        )
 
     def _build_net(self, n_classes, n_texts):
-        import torch
-        from skorch import NeuralNetClassifier
-        from skorch.dataset import ValidSplit
-
-        train_split = None
         n_train = n_texts
         if self.validation_fraction is not None:
-            train_split = ValidSplit(self.validation_fraction, stratified=True, random_state=self.random_state)
-            n_train = n_texts - math.ceil(self.validation_fraction * n_texts)
-        collate = PadCollate(self.tokenizer_.pad_token_id if self.tokenizer_.pad_token_id is not None else 0)
-        return NeuralNetClassifier(
-            module=self.initialize_module(n_classes),
-            criterion=torch.nn.CrossEntropyLoss,
-            optimizer=torch.optim.AdamW,
-            optimizer__weight_decay=self.weight_decay,
-            optimizer__param_groups=[("*bias", {"weight_decay": 0.0}), ("*LayerNorm.weight", {"weight_decay": 0.0})],
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
+            n_train = n_texts - math.ceil(self.validation_fraction * n_texts)  # the size ValidSplit leaves
+        return self._skorch_classifier(
+            self.initialize_module(n_classes),
+            PadCollate(self.tokenizer_.pad_token_id if self.tokenizer_.pad_token_id is not None else 0),
             iterator_train=length_bucket_loader,
-            iterator_train__shuffle=True,
-            iterator_train__collate_fn=collate,
-            iterator_valid__collate_fn=collate,
-            train_split=train_split,
-            callbacks=list(self.callbacks or []) + self.initialize_callbacks(n_train),
-            classes=np.arange(n_classes),
-            device=self.device_,
-            verbose=int(self.verbose),
+            callbacks=self.initialize_callbacks(n_train),
+            no_weight_decay=["*bias", "*LayerNorm.weight"],
         )
 
     # -- public API ---------------------------------------------------------------------------
@@ -367,26 +310,15 @@ class BertFineTuneClassifier(ClassifierMixin, BaseEstimator):
             A parameter has a wrong type or value (a subclass of both TypeError and ValueError);
             the message names the parameter, what it must be and what it is.
         """
-        import torch
-
         texts = check_texts(X, estimator=self)
-        y = _check_labels(y, len(texts))
-        encoder = LabelEncoder().fit(y)
-        if len(encoder.classes_) < 2:
-            raise ValueError(
-                f"y has a single class ({encoder.classes_[0]!r}); at least two are needed to train a classifier."
-            )
-        self.classes_ = encoder.classes_
+        codes = self._fit_labels(y, len(texts))
         self.device_ = resolve_device(self.device)
         self.model_path_ = resolve_model_path(self.model_name_or_path)
         self.tokenizer_ = load_tokenizer(self.model_path_)
         token_ids = self._tokenize(texts)
-        # A private RNG stream: seeding leaves the caller's global torch RNG as it was.
-        with torch.random.fork_rng(devices=[self.device_] if self.device_.type == "cuda" else []):
-            if self.random_state is not None:
-                torch.manual_seed(int(self.random_state))
+        with self._seeded_torch():
             self.net_ = self._build_net(len(self.classes_), len(texts))
-            self.net_.fit(token_ids, encoder.transform(y).astype(np.int64))
+            self.net_.fit(token_ids, codes)
         return self
 
     @property
@@ -415,8 +347,3 @@ class BertFineTuneClassifier(ClassifierMixin, BaseEstimator):
             batch_proba, len(texts), [len(ids) for ids in token_ids], int(self.batch_size),
             verbose=bool(self.verbose), desc="predict",
         )
-
-    def predict(self, X):
-        """Predicted class labels (values from ``classes_``)."""
-        check_is_fitted(self, "net_")
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

@@ -7,13 +7,12 @@ of the network that :class:`~sktransfer.feature_head.FeatureHeadClassifier` trai
 """
 
 from collections import Counter
-from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ._params import OPTIONAL_POSITIVE_INT, POSITIVE_INT
 from ._validation import check_texts
 from .tokenization import word_tokenize
 
@@ -53,11 +52,11 @@ class WordEmbeddingEncoder(BaseEstimator):
     """
 
     _parameter_constraints = {
-        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "min_count": [Interval(Integral, 1, None, closed="left")],
-        "max_vocab": [None, Interval(Integral, 1, None, closed="left")],
+        "embedding_dim": [POSITIVE_INT],
+        "min_count": [POSITIVE_INT],
+        "max_vocab": OPTIONAL_POSITIVE_INT,
         "lowercase": ["boolean"],
-        "max_tokens": [None, Interval(Integral, 1, None, closed="left")],
+        "max_tokens": OPTIONAL_POSITIVE_INT,
     }
 
     def __init__(self, embedding_dim=100, *, min_count=2, max_vocab=None, lowercase=True, max_tokens=512):

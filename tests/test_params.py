@@ -12,11 +12,15 @@ import numpy as np
 import pytest
 import torch
 from sklearn import config_context
+from sklearn.base import is_classifier
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sktransfer import BertFineTuneClassifier, BertVectorizer, ELMoVectorizer
 from sktransfer._batching import length_sorted_batches
 from sktransfer._device import is_device_spec, resolve_device
+from sktransfer.feature_head import FeatureHeadClassifier
+from sktransfer.word_embedding import WordEmbeddingEncoder
 
 TEXTS = ["a great film", "a dull film", "i loved it", "i hated it"]
 LABELS = ["pos", "neg", "pos", "neg"]
@@ -76,6 +80,34 @@ CASES = {
         "verbose": ("yes", -1),
         "callbacks": ("cb", NO_WRONG_VALUE),
     },
+    FeatureHeadClassifier: {
+        "encoder": ("elmo", StandardScaler()),  # a transformer, but without transform_tokens/transform_ids
+        "head": (3, "cnn"),
+        "hidden_size": (1.5, 0),
+        "pooling": (3, "cls"),
+        "dropout": ("x", 1.0),
+        "layer_dropout": (False, -0.1),  # False is 0 to sklearn's own Interval
+        "lr": ("x", 0),
+        "weight_decay": ("x", -0.1),
+        "max_epochs": (2.0, 0),
+        "batch_size": (True, 0),
+        "validation_fraction": ("x", 1.0),
+        "patience": (1.5, 0),
+        "max_grad_norm": (True, -1.0),
+        "max_feature_bytes": (1.5, 0),
+        "feature_dtype": (16, "float64"),
+        "device": (3, "tpu"),
+        "random_state": ("0", 2**32),
+        "verbose": ("yes", -1),
+        "callbacks": ("cb", NO_WRONG_VALUE),
+    },
+    WordEmbeddingEncoder: {
+        "embedding_dim": (1.5, 0),
+        "min_count": (True, 0),
+        "max_vocab": ("10", 0),
+        "lowercase": ("yes", NO_WRONG_VALUE),
+        "max_tokens": (2.5, -1),
+    },
 }
 
 
@@ -84,16 +116,18 @@ def make(tiny_bert, elmo_files):
     """Build an estimator with a valid tiny model and the given parameters."""
 
     def build(cls, **params):
-        base = {"options_file": elmo_files[0], "weight_file": elmo_files[1]} if cls is ELMoVectorizer else {
-            "model_name_or_path": tiny_bert
-        }
+        base = {
+            ELMoVectorizer: {"options_file": elmo_files[0], "weight_file": elmo_files[1]},
+            FeatureHeadClassifier: {"encoder": WordEmbeddingEncoder(min_count=1), "max_epochs": 1},
+            WordEmbeddingEncoder: {},
+        }.get(cls, {"model_name_or_path": tiny_bert})
         return cls(**{**base, **params})
 
     return build
 
 
 def fit(est):
-    return est.fit(TEXTS, LABELS) if isinstance(est, BertFineTuneClassifier) else est.fit(TEXTS)
+    return est.fit(TEXTS, LABELS) if is_classifier(est) else est.fit(TEXTS)
 
 
 def cases(which):
@@ -141,12 +175,15 @@ def test_warmup_ratio_string_is_a_type_error_not_a_failed_comparison(make):
     assert "Got 'x' instead." in message and "not supported between" not in message
 
 
-@pytest.mark.parametrize("cls", list(CASES), ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "cls", [BertVectorizer, ELMoVectorizer, BertFineTuneClassifier, FeatureHeadClassifier], ids=lambda c: c.__name__
+)
 def test_parameters_are_checked_before_the_model_is_loaded(cls):
     missing = os.path.join(os.sep, "no", "such", "model")
-    model = (
-        {"options_file": missing, "weight_file": missing} if cls is ELMoVectorizer else {"model_name_or_path": missing}
-    )
+    model = {
+        ELMoVectorizer: {"options_file": missing, "weight_file": missing},
+        FeatureHeadClassifier: {"encoder": BertVectorizer(missing)},  # the encoder's model loads in fit
+    }.get(cls, {"model_name_or_path": missing})
     with pytest.raises(InvalidParameterError, match="'batch_size' parameter"):
         fit(cls(**model, batch_size=0))
     with pytest.raises(OSError):  # the same path with valid parameters: ModelResolutionError, FileNotFoundError
@@ -196,6 +233,10 @@ def test_train_layers_beyond_the_model_depth_is_a_value_error(make):
         (ELMoVectorizer, {"layers": -1, "tokenizer": str.split, "cache": Path("c"), "device": "mps"}),
         (BertFineTuneClassifier, {"train_layers": 0, "validation_fraction": 0.2, "max_grad_norm": None, "lr": 1}),
         (BertFineTuneClassifier, {"callbacks": (), "weight_decay": 0, "warmup_ratio": 0.0, "verbose": True}),
+        (FeatureHeadClassifier, {"encoder": None, "validation_fraction": 0.2, "max_grad_norm": None, "lr": 1}),
+        (FeatureHeadClassifier, {"device": torch.device("cpu"), "random_state": 2**32 - 1, "max_feature_bytes": None}),
+        (FeatureHeadClassifier, {"callbacks": (), "weight_decay": 0, "batch_size": np.int64(4), "verbose": True}),
+        (WordEmbeddingEncoder, {"embedding_dim": np.int64(4), "max_vocab": None, "max_tokens": None}),
     ],
 )
 def test_valid_values_pass(make, cls, params):
