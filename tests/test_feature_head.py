@@ -241,7 +241,7 @@ def test_random_embeddings_train_with_the_head(sentiment_texts, head):
         ({"validation_fraction": 1.0}, "'validation_fraction' parameter"),
         ({"encoder": LogisticRegression()}, "'encoder' parameter"),
         ({"feature_dtype": "int8"}, "'feature_dtype' parameter"),
-        ({"device": "tpu"}, "device must be"),
+        ({"device": "tpu"}, "'device' parameter of FeatureHeadClassifier must be"),
     ],
 )
 def test_bad_params(sentiment_texts, params, match):
