@@ -168,6 +168,9 @@ def _add_compare(subparsers):
                         help=f"fine-tuning epochs (default: {full.epochs}; --quick: {quick.epochs})")
     models.add_argument("--lr", type=float, default=None,
                         help=f"fine-tuning learning rate (default: {StrategySettings().lr:g})")
+    models.add_argument("--head-epochs", type=_positive_int, default=None,
+                        help="most epochs of the heads on token vectors, *-head-* (early stopping on a "
+                             f"validation split; default: {StrategySettings().head_epochs})")
     models.add_argument("--bert-model", default=None, metavar="NAME_OR_DIR",
                         help="BERT model of the bert-* strategies: a local directory or hub id "
                              "(default: all-MiniLM-L6-v2)")
@@ -289,7 +292,8 @@ def _run_compare(args, parser):
     elmo_files = (args.elmo_options, args.elmo_weights) if args.elmo_options else None
     settings = StrategySettings(max_length=run.max_length, epochs=run.epochs, cache=args.cache,
                                 bert_model=args.bert_model, elmo_files=elmo_files,
-                                **({} if args.lr is None else {"lr": args.lr}))
+                                **({} if args.lr is None else {"lr": args.lr}),
+                                **({} if args.head_epochs is None else {"head_epochs": args.head_epochs}))
 
     X_train, y_train, X_test, y_test, info = _load_data(args, run.n_test, parser)
     too_large = [n for n in train_sizes if n > len(y_train)]
@@ -321,7 +325,8 @@ def _run_compare(args, parser):
         f"strategies: {', '.join(strategies)}; train sizes {train_sizes}; seeds {seeds}",
         file=sys.stderr,
     )
-    metadata = dict(info, max_length=settings.max_length, epochs=settings.epochs, lr=settings.lr, quick=args.quick,
+    metadata = dict(info, max_length=settings.max_length, epochs=settings.epochs, lr=settings.lr,
+                    head_epochs=settings.head_epochs, quick=args.quick,
                     bert_model=args.bert_model or "default", elmo_files=elmo_files, notes=notes,
                     command="sktransfer " + " ".join(args.argv))
     previous = None

@@ -29,12 +29,15 @@ from sklearn.model_selection import train_test_split
 
 from ._optional import import_optional
 from .reporting import (
+    HISTORY_KEYS,
     RESULT_COLUMNS,
     format_table,
     plot_learning_curve,
+    plot_training_curves,
     read_results,
     reusable_runs,
     summarize,
+    training_summary,
     write_results,
 )
 from .strategies import (
@@ -54,9 +57,12 @@ __all__ = [
     "elmo_unavailable_reason",
     "format_table",
     "plot_learning_curve",
+    "plot_training_curves",
     "read_results",
     "seed_estimator",
     "summarize",
+    "training_history",
+    "training_summary",
     "write_results",
 ]
 
@@ -86,8 +92,9 @@ def default_strategies(
     epochs=None,
     lr=None,
     cache=None,
+    head_epochs=None,
 ):
-    """The default strategies: TF-IDF, frozen ELMo/BERT features and BERT fine-tuning.
+    """The default strategies: TF-IDF, frozen ELMo/BERT features, heads on ELMo and BERT fine-tuning.
 
     Built from :data:`sktransfer.strategies.REGISTRY`. Every transfer strategy comes with its
     ``pretrained=False`` twin (same architecture, random weights), named with a ``-random``
@@ -119,6 +126,8 @@ def default_strategies(
         training sets).
     cache : str, path-like, joblib.Memory or None, default=None
         Feature cache of the vectorizers, passed only to those that have a ``cache`` parameter.
+    head_epochs : int or None, default=None
+        Most epochs of the heads trained on token vectors (``*-head-*``). None: 10.
 
     Returns
     -------
@@ -137,6 +146,7 @@ def default_strategies(
     settings = StrategySettings(
         max_length=profile.max_length, epochs=profile.epochs, cache=cache, bert_model=bert_model,
         elmo_files=elmo_files, **({} if lr is None else {"lr": lr}),
+        **({} if head_epochs is None else {"head_epochs": head_epochs}),
     )
     return REGISTRY.build(names, settings, stacklevel=2)
 
@@ -247,6 +257,37 @@ def _best_params(estimator):
     return json.dumps(
         {k: v if isinstance(v, (str, int, float, bool, type(None))) else repr(v) for k, v in params.items()}
     )
+
+
+def training_history(estimator):
+    """The per-epoch training history of a fitted strategy, or None when it trains no epochs.
+
+    The history is read from the ``history_`` attribute of the estimator itself, of the last
+    step of a Pipeline, or of a search's ``best_estimator_`` (as :class:`~sktransfer.FeatureHeadClassifier`
+    and :class:`~sktransfer.BertFineTuneClassifier` report it), keeping the keys of
+    :data:`~sktransfer.reporting.HISTORY_KEYS` as plain numbers.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+
+    Returns
+    -------
+    history : list of dict or None
+    """
+    final = getattr(estimator, "best_estimator_", estimator)
+    if hasattr(final, "steps"):
+        final = final.steps[-1][1]
+    try:
+        history = getattr(final, "history_", None)
+    except AttributeError:  # a property that needs fitting
+        return None
+    if not history:
+        return None
+    return [
+        {key: (int(epoch[key]) if key == "epoch" else float(epoch[key])) for key in HISTORY_KEYS if key in epoch}
+        for epoch in history
+    ]
 
 
 def compare(
@@ -406,7 +447,7 @@ def compare(
                             stacklevel=2,
                         )
                         row.update(accuracy=float(error_score), macro_f1=float(error_score),
-                                   fit_seconds=np.nan, predict_seconds=np.nan, best_params=None)
+                                   fit_seconds=np.nan, predict_seconds=np.nan, best_params=None, history=None)
                     else:
                         row.update(
                             accuracy=float(accuracy_score(y_test, predictions)),
@@ -414,6 +455,7 @@ def compare(
                             fit_seconds=fitted - start,
                             predict_seconds=done - fitted,
                             best_params=_best_params(estimator),
+                            history=training_history(estimator),
                         )
                     rows.append(row)
                     bar.update(1)

@@ -112,6 +112,9 @@ class StrategySettings:
     elmo_files : tuple of (str, str) or None, default=None
         ``(options_file, weight_file)`` of the ELMo strategies; None uses ``ELMoVectorizer()``'s
         default model.
+    head_epochs : int, default=10
+        Most epochs of the heads trained on token vectors (they stop earlier when the validation
+        loss has not improved for 3 epochs, keeping the best epoch's weights).
     """
 
     max_length: int = PROFILES["full"].max_length
@@ -120,6 +123,7 @@ class StrategySettings:
     cache: Any = None
     bert_model: str | None = None
     elmo_files: tuple[str, str] | None = None
+    head_epochs: int = 10
 
     def __post_init__(self):
         if self.elmo_files is not None:
@@ -214,6 +218,8 @@ class Strategy:
         Name of the ``pretrained=False`` twin (True: ``<name>-random``); None: no twin.
     twin_description : str, default="the same from random weights (pretrained=False)"
         The twin's line for help texts.
+    twin_requires : tuple of str or None, default=None
+        The twin's requirements when they differ from the base entry's (None: the same).
     pretrained : bool, default=True
         False on a derived twin.
     twin_of : str or None, default=None
@@ -226,6 +232,7 @@ class Strategy:
     requires: tuple[str, ...] = ()
     random_twin: str | bool | None = None
     twin_description: str = "the same from random weights (pretrained=False)"
+    twin_requires: tuple[str, ...] | None = None
     pretrained: bool = True
     twin_of: str | None = None
 
@@ -235,7 +242,9 @@ class Strategy:
         if not callable(self.factory):
             raise TypeError(f"The factory of strategy {self.name!r} must be callable, got {self.factory!r}.")
         object.__setattr__(self, "requires", tuple(self.requires))
-        unknown = [r for r in self.requires if r not in REQUIREMENTS]
+        if self.twin_requires is not None:
+            object.__setattr__(self, "twin_requires", tuple(self.twin_requires))
+        unknown = [r for r in (*self.requires, *(self.twin_requires or ())) if r not in REQUIREMENTS]
         if unknown:
             raise ValueError(
                 f"Strategy {self.name!r} requires {unknown}, which are not known requirements; "
@@ -250,9 +259,10 @@ class Strategy:
         """The derived ``pretrained=False`` entry, or None when this entry declares no twin."""
         if self.random_twin is None:
             return None
+        requires = self.requires if self.twin_requires is None else self.twin_requires
         return dataclasses.replace(
             self, name=self.random_twin, description=self.twin_description, random_twin=None,
-            pretrained=False, twin_of=self.name,
+            requires=requires, twin_requires=None, pretrained=False, twin_of=self.name,
         )
 
     def build(self, settings):
@@ -413,20 +423,47 @@ def _tfidf_lr(settings, pretrained=True):
     )
 
 
-def _elmo_lr(settings, pretrained=True):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
+def _elmo_vectorizer(settings, pretrained=True):
     from .elmo_vectorizer import ELMoVectorizer
 
     files = {}
     if settings.elmo_files is not None:
         files = {"options_file": settings.elmo_files[0], "weight_file": settings.elmo_files[1]}
-    return make_pipeline(
-        ELMoVectorizer(**files, max_tokens=settings.max_length, pretrained=pretrained,
-                       **_vectorizer_kwargs(ELMoVectorizer, settings.cache)),
-        LogisticRegression(max_iter=2000),
-    )
+    return ELMoVectorizer(**files, max_tokens=settings.max_length, pretrained=pretrained,
+                          **_vectorizer_kwargs(ELMoVectorizer, settings.cache))
+
+
+def _elmo_lr(settings, pretrained=True):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(_elmo_vectorizer(settings, pretrained), LogisticRegression(max_iter=2000))
+
+
+#: Share of each training set the heads hold out to draw their training curves and stop early.
+HEAD_VALIDATION_FRACTION = 0.2
+
+
+def _elmo_head(head):
+    """Factory of the lecture's feature-based recipe with ``head`` on the frozen ELMo.
+
+    Its random counterpart (``pretrained=False``) is the lecture's baseline: the same head on
+    randomly initialised word embeddings trained with it, over the same words (ELMo's tokenizer,
+    ``max_length`` words per text).
+    """
+
+    def factory(settings, pretrained=True):
+        from .feature_head import FeatureHeadClassifier
+        from .word_embedding import WordEmbeddingEncoder
+
+        if pretrained:
+            encoder = _elmo_vectorizer(settings)
+        else:
+            encoder = WordEmbeddingEncoder(max_tokens=settings.max_length)
+        return FeatureHeadClassifier(encoder, head=head, max_epochs=settings.head_epochs,
+                                     validation_fraction=HEAD_VALIDATION_FRACTION, patience=3)
+
+    return factory
 
 
 def _bert_lr(settings, pretrained=True):
@@ -457,6 +494,17 @@ REGISTRY.register(Strategy(
 REGISTRY.register(Strategy(
     "elmo-lr", "frozen ELMo features (mean-pooled) + logistic regression", _elmo_lr, requires=("elmo",),
     random_twin=True, twin_description="the same with a randomly initialised ELMo (pretrained=False)",
+))
+_RANDOM_EMBEDDINGS = "the same head on randomly initialised word embeddings trained with it (the lecture's baseline)"
+REGISTRY.register(Strategy(
+    "elmo-head-mlp", "learned mix of frozen ELMo layers, mean-pooled, into a trained W2 tanh(W1 x) + b head",
+    _elmo_head("mlp"), requires=("elmo",),
+    random_twin="embed-head-mlp", twin_description=_RANDOM_EMBEDDINGS, twin_requires=(),
+))
+REGISTRY.register(Strategy(
+    "elmo-head-bilstm", "learned mix of frozen ELMo layers into a trained BiLSTM + linear head",
+    _elmo_head("bilstm"), requires=("elmo",),
+    random_twin="embed-head-bilstm", twin_description=_RANDOM_EMBEDDINGS, twin_requires=(),
 ))
 REGISTRY.register(Strategy(
     "bert-lr", "frozen BERT features (mean-pooled) + logistic regression", _bert_lr,

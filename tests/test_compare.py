@@ -369,10 +369,14 @@ def test_default_strategies_with_elmo_files(elmo_files):
 def test_default_strategies_skip_elmo_with_a_message(monkeypatch):
     monkeypatch.setattr(registry, "elmo_unavailable_reason", lambda files: "no ELMo model here")
     with pytest.warns(
-        UserWarning, match=r"Skipping the ELMo strategies \['elmo-lr', 'elmo-lr-random'\]: no ELMo model here"
+        UserWarning,
+        match=r"Skipping the ELMo strategies \['elmo-lr', 'elmo-lr-random', 'elmo-head-mlp', 'elmo-head-bilstm'\]: "
+              "no ELMo model here",
     ):
         strategies = default_strategies()
+    # The heads on random trainable embeddings need no ELMo model: they stay.
     assert list(strategies) == [n for n in DEFAULT_STRATEGY_NAMES if not n.startswith("elmo")]
+    assert {"embed-head-mlp", "embed-head-bilstm"} <= set(strategies)
     with pytest.raises(ValueError, match="Cannot build \\['elmo-lr'\\]: no ELMo model here"):
         default_strategies(names=["elmo-lr"])
 
@@ -431,3 +435,39 @@ def test_default_strategies_quick_reads_the_one_quick_profile(monkeypatch):
 def test_elmo_files_must_be_a_pair():
     with pytest.raises(ValueError, match=r"elmo_files must be \(options_file, weight_file\), got \('a.json',\)"):
         default_strategies(names=["tfidf-lr"], elmo_files=("a.json",))
+
+
+def test_training_history_is_read_from_the_estimator_a_pipeline_or_a_search():
+    history = [{"epoch": 1, "train_loss": 0.7, "valid_loss": 0.6, "valid_acc": 0.5, "dur": 1.5, "batches": []}]
+
+    class Trained(Recorder):
+        history_ = history
+
+    expected = [{"epoch": 1, "train_loss": 0.7, "valid_loss": 0.6, "valid_acc": 0.5, "dur": 1.5}]
+    assert cmp.training_history(Trained()) == expected  # only HISTORY_KEYS, plain numbers
+    assert cmp.training_history(make_pipeline(TfidfVectorizer(), Trained())) == expected
+    search = GridSearchCV(Trained(), {"C": [1.0]})
+    search.best_estimator_ = Trained()
+    assert cmp.training_history(search) == expected
+    assert cmp.training_history(Recorder()) is None and cmp.training_history(tfidf_lr()) is None
+
+
+def test_compare_records_the_per_epoch_history_of_heads(data, elmo_files):
+    from sktransfer import ELMoVectorizer, FeatureHeadClassifier, WordEmbeddingEncoder
+
+    X_train, y_train, X_test, y_test = data
+    heads = {
+        "elmo-head": FeatureHeadClassifier(ELMoVectorizer(*elmo_files), head="mlp", max_epochs=3,
+                                           validation_fraction=0.25),
+        "embed-head": FeatureHeadClassifier(WordEmbeddingEncoder(min_count=1), head="bilstm", max_epochs=2,
+                                            validation_fraction=0.25),
+        "tfidf-lr": tfidf_lr(),
+    }
+    results = compare(X_train, y_train, X_test, y_test, heads, train_sizes=(16,), seeds=(0, 1), progress=False)
+    by_name = {name: rows["history"].tolist() for name, rows in results.groupby("strategy")}
+    assert by_name["tfidf-lr"] == [None, None]
+    for name, epochs in (("elmo-head", 3), ("embed-head", 2)):
+        for history in by_name[name]:
+            assert [e["epoch"] for e in history] == list(range(1, len(history) + 1)) and len(history) <= epochs
+            assert set(history[0]) == {"epoch", "train_loss", "valid_loss", "valid_acc", "dur"}
+            assert all(0.0 <= e["valid_acc"] <= 1.0 and e["valid_loss"] > 0 for e in history)

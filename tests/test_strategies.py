@@ -52,7 +52,8 @@ def toy_entry():
 
 def test_default_names_and_descriptions_come_from_the_registry():
     assert cmp.DEFAULT_STRATEGY_NAMES == (
-        "tfidf-lr", "elmo-lr", "elmo-lr-random", "bert-lr", "bert-lr-random", "bert-finetune", "bert-finetune-random",
+        "tfidf-lr", "elmo-lr", "elmo-lr-random", "elmo-head-mlp", "embed-head-mlp", "elmo-head-bilstm",
+        "embed-head-bilstm", "bert-lr", "bert-lr-random", "bert-finetune", "bert-finetune-random",
     )
     assert tuple(REGISTRY.names()) == cmp.DEFAULT_STRATEGY_NAMES
     assert cmp.STRATEGY_DESCRIPTIONS == REGISTRY.descriptions()
@@ -81,6 +82,30 @@ def test_settings_reach_every_factory(tmp_path):
     assert bert.cache == str(tmp_path)
     tuned = built["bert-finetune"]
     assert (tuned.model_name_or_path, tuned.max_length, tuned.max_epochs, tuned.lr) == ("some/bert", 40, 2, 3e-4)
+
+
+def test_head_entries_pair_each_elmo_head_with_the_same_head_on_random_trainable_embeddings(tmp_path):
+    from sktransfer import ELMoVectorizer, FeatureHeadClassifier, WordEmbeddingEncoder
+
+    settings = StrategySettings(max_length=40, cache=str(tmp_path), elmo_files=["o.json", "w.hdf5"], head_epochs=7)
+    for head in ("mlp", "bilstm"):
+        base, twin = REGISTRY[f"elmo-head-{head}"], REGISTRY[f"embed-head-{head}"]
+        assert base.random_twin == twin.name and twin.twin_of == base.name and REGISTRY.base_of(twin.name) == base.name
+        assert base.requires == ("elmo",) and twin.requires == ()  # random embeddings need no ELMo model
+        on_elmo, on_random = base.build(settings), twin.build(settings)
+        for clf in (on_elmo, on_random):
+            assert isinstance(clf, FeatureHeadClassifier) and clf.head == head
+            assert (clf.max_epochs, clf.validation_fraction) == (7, registry.HEAD_VALIDATION_FRACTION)
+        assert isinstance(on_elmo.encoder, ELMoVectorizer) and on_elmo.encoder.pretrained
+        assert (on_elmo.encoder.options_file, on_elmo.encoder.max_tokens, on_elmo.encoder.cache) == (
+            "o.json", 40, str(tmp_path))
+        assert isinstance(on_random.encoder, WordEmbeddingEncoder) and on_random.encoder.max_tokens == 40
+
+
+def test_head_epochs_reach_the_heads_through_default_strategies():
+    built = cmp.default_strategies(names=["embed-head-mlp"], head_epochs=5)
+    assert built["embed-head-mlp"].max_epochs == 5
+    assert cmp.default_strategies(names=["embed-head-mlp"])["embed-head-mlp"].max_epochs == StrategySettings().head_epochs
 
 
 # ---------------------------------------------------------------------------------------------
