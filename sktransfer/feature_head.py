@@ -47,6 +47,23 @@ _HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "valid_acc", "dur")
 _TEXTS_PER_ENCODER_CALL = 256
 
 
+class _TokenStatistics:
+    """Running mean and standard deviation per (layer, dimension) over every token added, in float64."""
+
+    def __init__(self):
+        self.count, self.sums, self.squares = 0, 0.0, 0.0
+
+    def add(self, tokens):
+        values = tokens.astype(np.float64)
+        self.count += len(values)
+        self.sums = self.sums + values.sum(axis=0)
+        self.squares = self.squares + np.square(values).sum(axis=0)
+
+    def mean_std(self):
+        mean = self.sums / max(self.count, 1)
+        return mean, np.sqrt(np.maximum(self.squares / max(self.count, 1) - np.square(mean), 0.0))
+
+
 class PadTokens:
     """DataLoader collate: pads per-text token inputs to the longest text of the batch.
 
@@ -95,6 +112,11 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         Dropout in the head (on its input vectors and before the output layer).
     layer_dropout : float, default=0.0
         Probability of leaving a layer out of the mix at each training step (AllenNLP's ScalarMix).
+    standardize : bool, default=True
+        Standardise each layer's token vectors with the mean and standard deviation of the
+        training tokens (per layer and dimension) before the mix, as a StandardScaler would
+        before a linear model: frozen vectors share a large common component that would
+        otherwise slow gradient descent down. Frozen encoders only.
     lr : float, default=1e-3
         AdamW learning rate.
     weight_decay : float, default=0.01
@@ -164,6 +186,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         "pooling": [StrOptions({"mean", "max", "mean_max"})],
         "dropout": DROPOUT,
         "layer_dropout": DROPOUT,
+        "standardize": ["boolean"],
         "lr": LEARNING_RATE,
         "weight_decay": WEIGHT_DECAY,
         "max_epochs": [POSITIVE_INT],
@@ -188,6 +211,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         pooling="mean",
         dropout=0.2,
         layer_dropout=0.0,
+        standardize=True,
         lr=1e-3,
         weight_decay=0.01,
         max_epochs=10,
@@ -208,6 +232,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         self.pooling = pooling
         self.dropout = dropout
         self.layer_dropout = layer_dropout
+        self.standardize = standardize
         self.lr = lr
         self.weight_decay = weight_decay
         self.max_epochs = max_epochs
@@ -241,11 +266,12 @@ class FeatureHeadClassifier(SkorchTextClassifier):
                 "truncation and layers are the encoder's (encoder__max_tokens / encoder__max_length, encoder__layers)."
             ) from exc
 
-    def _token_inputs(self, texts):
+    def _token_inputs(self, texts, statistics=None):
         """One array per text, with a row per token: ids (trainable embeddings) or per-layer vectors.
 
         For the MLP head on mean pooling, the row is the text's mean token (no rows for a text
-        without tokens).
+        without tokens). ``statistics`` (a :class:`_TokenStatistics`) sees every token vector, in
+        both cases, so that standardisation is the same whether pooling comes first or not.
         """
         if self._trains_embeddings():
             return ragged_rows(self.encoder_.transform_ids(texts))
@@ -253,12 +279,16 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         if self._pools_before_training():
             rows = []
             for start in range(0, len(texts), _TEXTS_PER_ENCODER_CALL):  # only one chunk's tokens at a time
-                rows += [
-                    tokens.mean(axis=0, keepdims=True).astype(dtype) if len(tokens) else tokens.astype(dtype)
-                    for tokens in self._frozen_token_vectors(texts[start : start + _TEXTS_PER_ENCODER_CALL], np.float32)
-                ]
+                for tokens in self._frozen_token_vectors(texts[start : start + _TEXTS_PER_ENCODER_CALL], np.float32):
+                    if statistics is not None:
+                        statistics.add(tokens)
+                    mean = tokens.mean(axis=0, keepdims=True) if len(tokens) else tokens
+                    rows.append(mean.astype(dtype))
         else:
             rows = self._frozen_token_vectors(texts, dtype)
+            if statistics is not None:
+                for tokens in rows:
+                    statistics.add(tokens)
         bad = next((i for i, row in enumerate(rows) if not np.isfinite(row).all()), None)
         if bad is not None:
             raise ValueError(
@@ -286,7 +316,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
             embedder = nn.Embedding(len(self.encoder_.vocabulary_), input_dim, padding_idx=0)
         else:
             n_layers, input_dim = token_shape
-            embedder = ScalarMix(n_layers, layer_dropout=self.layer_dropout)
+            embedder = ScalarMix(n_layers, layer_dropout=self.layer_dropout, dim=input_dim)
         head = {"mlp": MLPHead, "bilstm": BiLSTMHead}[self.head]
         return TokenHeadClassifier(
             embedder, head(input_dim, self.hidden_size, n_classes, dropout=self.dropout, pooling=self.pooling)
@@ -332,10 +362,13 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         else:
             self.encoder_ = clone(self.encoder)
         self.encoder_.fit(texts)
-        inputs = self._token_inputs(texts)
+        statistics = _TokenStatistics() if self.standardize and not self._trains_embeddings() else None
+        inputs = self._token_inputs(texts, statistics)
         self.feature_bytes_ = int(sum(row.nbytes for row in inputs))
         with self._seeded_torch():
             self.net_ = self._build_net(len(self.classes_), inputs[0].shape[1:])
+            if statistics is not None:
+                self.net_.module.embedder.set_input_statistics(*statistics.mean_std())
             self.net_.fit(inputs, codes)
         self._record_training()
         return self

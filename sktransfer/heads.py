@@ -32,12 +32,21 @@ class ScalarMix(nn.Module):
         During training, each layer is left out of the mix with this probability (its weight set to
         zero before the softmax renormalises the others), so the head cannot lean on one layer.
 
+    dim : int or None, default=None
+        Width of each layer's vectors; needed only to standardise the inputs
+        (:meth:`set_input_statistics`).
+
     Notes
     -----
     The weights start equal (w = 0) and gamma at 1: training starts from the plain layer average.
+    With input statistics set, each layer is standardised, ``(h_k - mean_k) / std_k``, before the
+    mix: frozen language-model vectors share a large common component (the mean ELMo vectors of
+    two reviews are nearly parallel), which a head trained by gradient descent would otherwise
+    spend most of its steps undoing, the reason a StandardScaler precedes such models in a
+    scikit-learn pipeline. The statistics are buffers: saved with the module, never trained.
     """
 
-    def __init__(self, n_layers, layer_dropout=0.0):
+    def __init__(self, n_layers, layer_dropout=0.0, dim=None):
         super().__init__()
         if n_layers < 1:
             raise ValueError(f"ScalarMix needs at least one layer, got n_layers={n_layers}.")
@@ -46,6 +55,22 @@ class ScalarMix(nn.Module):
         self.layer_dropout = float(layer_dropout)
         self.scalar_parameters = nn.Parameter(torch.zeros(n_layers))
         self.gamma = nn.Parameter(torch.ones(1))
+        shape = (n_layers, dim) if dim is not None else (n_layers, 1)
+        self.register_buffer("input_mean", torch.zeros(shape))
+        self.register_buffer("input_std", torch.ones(shape))
+
+    def set_input_statistics(self, mean, std):
+        """Standardise each layer's inputs with ``mean`` and ``std``, arrays of shape ``(n_layers, dim)``."""
+        mean = torch.as_tensor(mean, dtype=torch.float32)
+        std = torch.as_tensor(std, dtype=torch.float32)
+        if mean.shape != std.shape or mean.shape[0] != self.scalar_parameters.shape[0] or mean.dim() != 2:
+            raise ValueError(
+                f"expected mean and std of shape ({self.scalar_parameters.shape[0]}, dim), got "
+                f"{tuple(mean.shape)} and {tuple(std.shape)}."
+            )
+        # A feature constant over the training set carries nothing; a unit scale keeps it finite.
+        self.input_mean = mean.clone()
+        self.input_std = torch.where(std > 1e-6, std, torch.ones_like(std))
 
     def weights(self):
         """The normalised layer weights s_k (no layer dropout), shape ``(n_layers,)``."""
@@ -65,7 +90,8 @@ class ScalarMix(nn.Module):
             # uniform instead of NaN (AllenNLP does the same).
             logits = logits.masked_fill(dropped, -1e20)
         weights = torch.softmax(logits, dim=0)
-        return self.gamma * torch.einsum("...kd,k->...d", layers.to(weights.dtype), weights)
+        layers = (layers.to(weights.dtype) - self.input_mean) / self.input_std
+        return self.gamma * torch.einsum("...kd,k->...d", layers, weights)
 
 
 class MLPHead(nn.Module):

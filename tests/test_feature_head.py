@@ -371,3 +371,15 @@ def test_cached_encoder_encodes_each_text_once_across_fits(
     new = ["a wonderful film", "a boring story"]
     second.predict(new)
     assert count_bilm_texts[0] == len(X) + 2
+
+
+@pytest.mark.parametrize("head", ["mlp", "bilstm"])
+def test_token_vectors_are_standardised_with_the_training_tokens_statistics(elmo, sentiment_texts, head):
+    X, y = sentiment_texts
+    clf = make_clf(elmo, head=head, feature_dtype="float32", max_epochs=1).fit(X, y)
+    tokens = np.concatenate(clone(elmo).fit(X).transform_tokens(X))  # (all tokens, layers, dim)
+    mix = clf.net_.module_.embedder
+    np.testing.assert_allclose(mix.input_mean.numpy(), tokens.mean(axis=0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(mix.input_std.numpy(), tokens.std(axis=0), rtol=1e-3, atol=1e-5)
+    raw = make_clf(elmo, head=head, feature_dtype="float32", max_epochs=1, standardize=False).fit(X, y)
+    assert not raw.net_.module_.embedder.input_mean.any() and (raw.net_.module_.embedder.input_std == 1).all()

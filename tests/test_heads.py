@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -116,3 +117,21 @@ def test_reverse_padded_is_its_own_inverse():
     flipped = reverse_padded(x, torch.tensor([3, 1]))
     assert flipped[:, :, 0].tolist() == [[2.0, 1.0, 0.0, 3.0], [4.0, 5.0, 6.0, 7.0]]
     torch.testing.assert_close(reverse_padded(flipped, torch.tensor([3, 1])), x)
+
+
+def test_scalar_mix_standardises_each_layer_with_the_given_statistics():
+    torch.manual_seed(0)
+    layers = torch.randn(5, 7, 3, 4) * 3 + 10
+    flat = layers.reshape(-1, 3, 4)
+    mix = ScalarMix(3, dim=4)
+    np.testing.assert_allclose(mix(layers).detach(), layers.mean(dim=2), rtol=1e-5)  # identity until set
+    mix.set_input_statistics(flat.mean(dim=0), flat.std(dim=0, unbiased=False))
+    standardised = (layers - flat.mean(dim=0)) / flat.std(dim=0, unbiased=False)
+    np.testing.assert_allclose(mix(layers).detach(), standardised.mean(dim=2), rtol=1e-4, atol=1e-5)
+    assert set(mix.state_dict()) == {"scalar_parameters", "gamma", "input_mean", "input_std"}  # saved, not trained
+    assert {name for name, _ in mix.named_parameters()} == {"scalar_parameters", "gamma"}
+    constant = torch.zeros(3, 4)
+    mix.set_input_statistics(torch.zeros(3, 4), constant)  # a constant feature keeps a unit scale
+    assert torch.equal(mix.input_std, torch.ones(3, 4))
+    with pytest.raises(ValueError, match=r"expected mean and std of shape \(3, dim\)"):
+        mix.set_input_statistics(torch.zeros(2, 4), torch.ones(2, 4))
