@@ -60,7 +60,9 @@ def main(argv=None):
         parser.error("--epochs must be at least 2: the first epoch is not counted")
     torch.set_num_threads(args.threads)
 
-    texts, labels = fetch_imdb("train", n_samples=args.n_texts, random_state=0, return_X_y=True, download_if_missing=False)
+    texts, labels = fetch_imdb(
+        "train", n_samples=args.n_texts, random_state=0, return_X_y=True, download_if_missing=False
+    )
     texts = list(texts)
     rows = []
     for head in args.heads:
@@ -87,10 +89,14 @@ def main(argv=None):
         f"{args.n_texts} IMDB reviews, embedded ELMo, hidden_size={args.hidden_size}, batch_size={args.batch_size}, "
         f"{args.threads} threads, {platform.processor() or platform.machine()}"
     )
-    print(f"{'head':<8}{'encoded':>9}{'rows':>9}{'MiB':>8}{'encoder s':>11}{'epoch 1 s':>11}{'epoch 2+ s':>12}{'ratio':>8}")
+    print(
+        f"{'head':<8}{'encoded':>9}{'rows':>9}{'MiB':>8}{'encoder s':>11}"
+        f"{'epoch 1 s':>11}{'epoch 2+ s':>12}{'ratio':>8}"
+    )
     for r in rows:
         print(
-            f"{r['head']:<8}{r['texts_encoded_in_fit']:>9}{r['stored_rows']:>9}{r['feature_mib']:>8.1f}{r['encoder_pass_s']:>11.2f}"
+            f"{r['head']:<8}{r['texts_encoded_in_fit']:>9}{r['stored_rows']:>9}{r['feature_mib']:>8.1f}"
+            f"{r['encoder_pass_s']:>11.2f}"
             f"{r['first_epoch_s']:>11.2f}{r['later_epoch_s']:>12.2f}{r['ratio']:>8.1%}"
         )
     if args.out:

@@ -7,7 +7,16 @@ from ._batching import map_batches
 from ._device import resolve_device
 from ._model_memo import file_stamp, shared_model, tokenizer_fingerprint
 from ._params import (
-    ANY_INT, BATCH_SIZE, BERT_POOLING, CACHE, DEVICE, MAX_LENGTH, MODEL_PATH, PRECISION, RANDOM_STATE, invalid_parameter,
+    ANY_INT,
+    BATCH_SIZE,
+    BERT_POOLING,
+    CACHE,
+    DEVICE,
+    MAX_LENGTH,
+    MODEL_PATH,
+    PRECISION,
+    RANDOM_STATE,
+    invalid_parameter,
 )
 from ._torch_utils import autocast_context, pad_batch
 from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path
@@ -211,7 +220,8 @@ class BertVectorizer(TextVectorizerMixin):
 
     @staticmethod
     def _pack_model(model):
-        return {"config": model.config.to_dict(), "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+        state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        return {"config": model.config.to_dict(), "state_dict": state_dict}
 
     @staticmethod
     def _unpack_model(packed):
@@ -259,7 +269,8 @@ class BertVectorizer(TextVectorizerMixin):
         return token_ids, [len(ids) for ids in token_ids]
 
     def _token_layer_shape(self):
-        return len(check_layers(self.layers, self.model_.config.num_hidden_layers + 1)), int(self.model_.config.hidden_size)
+        layers = check_layers(self.layers, self.model_.config.num_hidden_layers + 1)
+        return len(layers), int(self.model_.config.hidden_size)
 
     def _embed_token_units(self, token_ids, lengths, dtype):
         import torch
@@ -270,7 +281,11 @@ class BertVectorizer(TextVectorizerMixin):
         def embed_batch(positions):
             input_ids, mask = pad_batch([token_ids[i] for i in positions], pad_id)
             with torch.inference_mode(), autocast_context(self.device_, self.precision):
-                out = self.model_(input_ids=input_ids.to(self.device_), attention_mask=mask.to(self.device_), output_hidden_states=True)
+                out = self.model_(
+                    input_ids=input_ids.to(self.device_),
+                    attention_mask=mask.to(self.device_),
+                    output_hidden_states=True,
+                )
                 hidden = torch.stack([out.hidden_states[i] for i in layers], dim=2).float().cpu()  # (b, T, layers, dim)
             # Special tokens ([CLS], [SEP]) are kept: they are part of what transform pools.
             return ragged_rows([hidden[row, : lengths[i]].numpy().astype(dtype) for row, i in enumerate(positions)])

@@ -11,7 +11,15 @@ from ._batching import map_batches
 from ._device import resolve_device
 from ._model_memo import file_stamp, shared_model
 from ._params import (
-    ANY_INT, BATCH_SIZE, CACHE, DEVICE, ELMO_PRESET, OPTIONAL_PATH, POSITIVE_INT, RANDOM_STATE, NumberInterval,
+    ANY_INT,
+    BATCH_SIZE,
+    CACHE,
+    DEVICE,
+    ELMO_PRESET,
+    OPTIONAL_PATH,
+    POSITIVE_INT,
+    RANDOM_STATE,
+    NumberInterval,
     invalid_parameter,
 )
 from ._validation import check_texts, check_token_lists
@@ -305,7 +313,10 @@ class ELMoVectorizer(TextVectorizerMixin):
             for layers in activations:  # (n_layers, n_tokens, dim) per text
                 words = (layers * weights).sum(dim=0) if mix is not None else torch.cat(list(layers), dim=-1)
                 mask = torch.ones(1, words.shape[0])
-                rows.append(pool(words.unsqueeze(0), mask, self.pooling)[0] if words.shape[0] else torch.zeros(self.n_features_out_))
+                if words.shape[0]:
+                    rows.append(pool(words.unsqueeze(0), mask, self.pooling)[0])
+                else:
+                    rows.append(torch.zeros(self.n_features_out_))
             return torch.stack(rows).numpy()
 
         return map_batches(
@@ -339,7 +350,9 @@ class ELMoVectorizer(TextVectorizerMixin):
         def embed_chunk(positions):
             activations = self.bilm_.embed_tokens([token_lists[i] for i in positions], batch_size=int(self.batch_size))
             # (n_layers, n_tokens, dim) -> (n_tokens, n_layers, dim): one row per token.
-            return ragged_rows([np.ascontiguousarray(layers[chosen].transpose(0, 1).numpy(), dtype=dtype) for layers in activations])
+            return ragged_rows(
+                [np.ascontiguousarray(layers[chosen].transpose(0, 1).numpy(), dtype=dtype) for layers in activations]
+            )
 
         return list(map_batches(
             embed_chunk, len(token_lists), lengths, int(self.batch_size) * _TEXTS_PER_CALL_FACTOR,

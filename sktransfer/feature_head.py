@@ -73,6 +73,7 @@ class PadTokens:
     """
 
     def __call__(self, batch):
+        """Collate ``(tokens, label)`` pairs into ``({"tokens", "lengths"}, y)`` tensors, tokens zero-padded."""
         import torch
 
         rows = [row for row, _ in batch]

@@ -185,4 +185,5 @@ class TokenHeadClassifier(nn.Module):
         self.head = head
 
     def forward(self, tokens, lengths):
+        """Embed ``tokens`` and return the head's logits ``(batch, n_classes)`` given ``lengths`` ``(batch,)``."""
         return self.head(self.embedder(tokens), lengths)

@@ -103,7 +103,8 @@ def test_learns_string_labels_and_the_mix_moves(elmo, sentiment_texts, head):
     assert np.abs(clf.mix_weights_ - 1 / 3).max() > 1e-3, "the mix weights must be trained"
     assert clf.mix_gamma_ != pytest.approx(1.0, abs=1e-3)
     # The reported values are the network's own.
-    np.testing.assert_allclose(clf.mix_weights_, torch.softmax(clf.net_.module_.embedder.scalar_parameters, 0).detach().numpy())
+    net_weights = torch.softmax(clf.net_.module_.embedder.scalar_parameters, 0).detach().numpy()
+    np.testing.assert_allclose(clf.mix_weights_, net_weights)
 
 
 def test_encoder_runs_once_per_text_per_fit(elmo, sentiment_texts, count_bilm_texts):
@@ -149,7 +150,8 @@ def test_early_stopping_restores_best_weights(elmo, sentiment_texts):
     assert len(clf.history_) < 60, "a large learning rate should stop early"
     assert clf.best_epoch_ == 1 + int(np.argmin(valid_losses))
     y_enc = np.searchsorted(clf.classes_, y)
-    _, valid = ValidSplit(0.25, stratified=True, random_state=0)(clf.net_.get_dataset(clf._token_inputs(X), y_enc), y_enc)
+    dataset = clf.net_.get_dataset(clf._token_inputs(X), y_enc)
+    _, valid = ValidSplit(0.25, stratified=True, random_state=0)(dataset, y_enc)
     proba = clf.predict_proba([X[i] for i in valid.indices])
     assert log_loss(y_enc[valid.indices], proba, labels=[0, 1]) == pytest.approx(min(valid_losses), rel=1e-4)
 
@@ -326,14 +328,20 @@ def test_pickle_and_joblib_round_trip(elmo, sentiment_texts, tmp_path, head):
 def test_grid_search_over_heads_and_encoders(elmo, elmo_files, sentiment_texts, n_jobs):
     X, y = sentiment_texts
     grid = {
-        "encoder": [elmo, ELMoVectorizer(*elmo_files, pretrained=False, random_state=0), WordEmbeddingEncoder(8, min_count=1)],
+        "encoder": [
+            elmo,
+            ELMoVectorizer(*elmo_files, pretrained=False, random_state=0),
+            WordEmbeddingEncoder(8, min_count=1),
+        ],
         "head": ["mlp", "bilstm"],
     }
     search = GridSearchCV(make_clf(elmo, max_epochs=2), grid, cv=2, n_jobs=n_jobs, error_score="raise").fit(X, y)
     assert len(search.cv_results_["params"]) == 6
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
     assert search.predict(X).shape == (16,)
-    nested = GridSearchCV(make_clf(elmo, max_epochs=1), {"encoder__layers": ["average", 2]}, cv=2, n_jobs=n_jobs).fit(X, y)
+    nested = GridSearchCV(
+        make_clf(elmo, max_epochs=1), {"encoder__layers": ["average", 2]}, cv=2, n_jobs=n_jobs
+    ).fit(X, y)
     assert nested.best_estimator_.encoder_.layers in ("average", 2)
 
 

@@ -59,7 +59,9 @@ def test_heads_ignore_padding(head_class, pooling):
     torch.testing.assert_close(head(garbage, lengths), logits)
     # Each text alone, unpadded, gives the same logits as in the batch.
     for i, n in enumerate(lengths.tolist()):
-        torch.testing.assert_close(head(vectors[i : i + 1, :n], lengths[i : i + 1]), logits[i : i + 1], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(
+            head(vectors[i : i + 1, :n], lengths[i : i + 1]), logits[i : i + 1], atol=1e-5, rtol=1e-5
+        )
 
 
 @pytest.mark.parametrize("head_class", [MLPHead, BiLSTMHead])
@@ -91,7 +93,8 @@ def test_token_head_classifier_on_word_ids_trains_the_embedding():
 
 
 def test_padding_mask():
-    assert padding_mask(torch.tensor([2, 0, 3]), 3).tolist() == [[True, True, False], [False, False, False], [True, True, True]]
+    mask = padding_mask(torch.tensor([2, 0, 3]), 3)
+    assert mask.tolist() == [[True, True, False], [False, False, False], [True, True, True]]
 
 
 def test_bilstm_head_matches_a_packed_bidirectional_lstm():

@@ -105,7 +105,8 @@ def test_head_entries_pair_each_elmo_head_with_the_same_head_on_random_trainable
 def test_head_epochs_reach_the_heads_through_default_strategies():
     built = cmp.default_strategies(names=["embed-head-mlp"], head_epochs=5)
     assert built["embed-head-mlp"].max_epochs == 5
-    assert cmp.default_strategies(names=["embed-head-mlp"])["embed-head-mlp"].max_epochs == StrategySettings().head_epochs
+    default = cmp.default_strategies(names=["embed-head-mlp"])
+    assert default["embed-head-mlp"].max_epochs == StrategySettings().head_epochs
 
 
 # ---------------------------------------------------------------------------------------------
