@@ -127,7 +127,7 @@ def default_strategies(
     cache : str, path-like, joblib.Memory or None, default=None
         Feature cache of the vectorizers, passed only to those that have a ``cache`` parameter.
     head_epochs : int or None, default=None
-        Most epochs of the heads trained on token vectors (``*-head-*``). None: 10.
+        Most epochs of the heads trained on token vectors (``*-head-*``). None: 20.
 
     Returns
     -------

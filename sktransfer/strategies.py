@@ -112,7 +112,7 @@ class StrategySettings:
     elmo_files : tuple of (str, str) or None, default=None
         ``(options_file, weight_file)`` of the ELMo strategies; None uses ``ELMoVectorizer()``'s
         default model.
-    head_epochs : int, default=10
+    head_epochs : int, default=20
         Most epochs of the heads trained on token vectors (they stop earlier when the validation
         loss has not improved for 3 epochs, keeping the best epoch's weights).
     """
@@ -123,7 +123,7 @@ class StrategySettings:
     cache: Any = None
     bert_model: str | None = None
     elmo_files: tuple[str, str] | None = None
-    head_epochs: int = 10
+    head_epochs: int = 20
 
     def __post_init__(self):
         if self.elmo_files is not None:

@@ -1,0 +1,82 @@
+"""A short sweep of the training budget of FeatureHeadClassifier's heads, on a validation split.
+
+Picks the defaults of the ``*-head-*`` strategies of ``sktransfer compare`` without looking at the
+IMDB test set: ``n`` labelled reviews drawn from IMDB train, scored on other IMDB train reviews.
+The embedded ELMo's token vectors are computed once for all reviews and served to every fit by
+a lookup encoder, so the sweep times the heads, not the encoder.
+
+    python benchmarks/feature_head_sweep.py --n-train 100 500 --n-eval 1000 --max-tokens 256
+"""
+
+import argparse
+import itertools
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+
+from sktransfer import ELMoVectorizer, FeatureHeadClassifier
+from sktransfer.datasets import fetch_imdb
+
+_TOKENS = {}  # text -> (n_tokens, n_layers, dim) float16, filled once
+
+
+class LookupEncoder(BaseEstimator):
+    """Serves precomputed token vectors: a stand-in for the frozen ELMo with its work done once."""
+
+    def fit(self, X, y=None):
+        self.n_features_out_ = next(iter(_TOKENS.values())).shape[-1]
+        return self
+
+    def transform_tokens(self, X, *, dtype=np.float32, max_bytes=None):
+        return [_TOKENS[text].astype(dtype) for text in X]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n-train", type=int, nargs="+", default=[100, 500])
+    parser.add_argument("--n-eval", type=int, default=1000)
+    parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--heads", nargs="+", default=["mlp", "bilstm"])
+    parser.add_argument("--epochs", type=int, nargs="+", default=[10, 30])
+    parser.add_argument("--lrs", type=float, nargs="+", default=[1e-3, 3e-3])
+    args = parser.parse_args()
+
+    data = fetch_imdb(subset="train")
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(data.data))
+    eval_idx, pool_idx = order[: args.n_eval], order[args.n_eval :]
+    X = np.asarray(data.data, dtype=object)
+    y = np.asarray(data.target)
+    needed = {i for n in args.n_train for s in args.seeds for i in pool_idx[np.random.default_rng(s).permutation(
+        len(pool_idx))[:n]]}
+    texts = sorted({X[i] for i in eval_idx} | {X[i] for i in needed})
+    start = time.perf_counter()
+    elmo = ELMoVectorizer(max_tokens=args.max_tokens).fit(texts[:1])
+    for text, vectors in zip(texts, elmo.transform_tokens(texts, dtype=np.float16, max_bytes=None)):
+        _TOKENS[text] = vectors
+    print(f"encoded {len(texts)} reviews once in {time.perf_counter() - start:.0f} s")
+    X_eval, y_eval = list(X[eval_idx]), y[eval_idx]
+    pooled_eval = elmo.transform(X_eval)
+
+    print(f"{'n':>5} {'seed':>4} {'model':<28} {'acc':>6} {'epochs':>6} {'fit s':>6}")
+    for n, seed in itertools.product(args.n_train, args.seeds):
+        idx = pool_idx[np.random.default_rng(seed).permutation(len(pool_idx))[:n]]
+        X_tr, y_tr = list(X[idx]), y[idx]
+        lr = LogisticRegression(max_iter=2000).fit(elmo.transform(X_tr), y_tr)
+        print(f"{n:>5} {seed:>4} {'elmo-lr (reference)':<28} {lr.score(pooled_eval, y_eval):>6.3f}")
+        for head, epochs, rate in itertools.product(args.heads, args.epochs, args.lrs):
+            clf = FeatureHeadClassifier(LookupEncoder(), head=head, max_epochs=epochs, lr=rate,
+                                        validation_fraction=0.2, patience=max(3, epochs // 10), random_state=seed)
+            start = time.perf_counter()
+            clf.fit(X_tr, y_tr)
+            seconds = time.perf_counter() - start
+            name = f"{head} epochs={epochs} lr={rate:g}"
+            accuracy = clf.score(X_eval, y_eval)
+            print(f"{n:>5} {seed:>4} {name:<28} {accuracy:>6.3f} {len(clf.history_):>6} {seconds:>6.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
