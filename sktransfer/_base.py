@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils.validation import check_is_fitted
 
 from ._model_memo import weights_fingerprint
-from ._validation import check_texts
+from ._validation import TextInputMixin, check_texts
 from .cache import FeatureCache, TokenFeatureCache, namespace_digest, resolve_cache_location
 
 __all__ = ["TextVectorizerMixin", "TokenMemoryError", "ragged_rows"]
@@ -47,16 +47,8 @@ def ragged_rows(arrays):
     return rows
 
 
-class TextVectorizerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class TextVectorizerMixin(TextInputMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of the frozen-feature vectorizers (not public)."""
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        tags.target_tags.required = False
-        tags.requires_fit = True
-        return tags
 
     def _validate_texts(self, X):
         return check_texts(X, estimator=self)

@@ -17,6 +17,8 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from ._validation import TextInputMixin
+
 __all__ = ["SkorchTextClassifier"]
 
 
@@ -44,13 +46,11 @@ def _check_labels(y, n_texts, caller):
     return y
 
 
-class SkorchTextClassifier(ClassifierMixin, BaseEstimator):
+class SkorchTextClassifier(TextInputMixin, ClassifierMixin, BaseEstimator):
     """Base class of the classifiers trained with skorch on texts (not public)."""
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
         tags.non_deterministic = self.random_state is None
         return tags
 

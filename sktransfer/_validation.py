@@ -10,7 +10,23 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_texts", "check_token_lists"]
+__all__ = ["TextInputMixin", "check_texts", "check_token_lists"]
+
+
+
+class TextInputMixin:
+    """Declares in scikit-learn's tags that ``X`` is a 1-D sequence of strings.
+
+    sklearn's estimator checks read the tags to pick their inputs; every sktransfer estimator
+    takes raw texts, so each inherits this (before ``BaseEstimator``).
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
 
 # How many offending positions an error message lists before it stops.
 _MAX_REPORTED = 5

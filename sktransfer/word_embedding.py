@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
 from ._params import OPTIONAL_POSITIVE_INT, POSITIVE_INT
-from ._validation import check_texts
+from ._validation import TextInputMixin, check_texts
 from .tokenization import word_tokenize
 
 __all__ = ["WordEmbeddingEncoder"]
@@ -21,7 +21,7 @@ __all__ = ["WordEmbeddingEncoder"]
 PAD, UNK = "<pad>", "<unk>"
 
 
-class WordEmbeddingEncoder(BaseEstimator):
+class WordEmbeddingEncoder(TextInputMixin, BaseEstimator):
     """Token ids over a vocabulary of the training texts, for trainable word embeddings.
 
     Give it to :class:`~sktransfer.feature_head.FeatureHeadClassifier` as ``encoder``: the
@@ -65,14 +65,6 @@ class WordEmbeddingEncoder(BaseEstimator):
         self.max_vocab = max_vocab
         self.lowercase = lowercase
         self.max_tokens = max_tokens
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        tags.target_tags.required = False
-        tags.requires_fit = True
-        return tags
 
     def _words(self, text):
         words = word_tokenize(text.lower() if self.lowercase else text)
