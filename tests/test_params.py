@@ -87,6 +87,7 @@ CASES = {
         "pooling": (3, "cls"),
         "dropout": ("x", 1.0),
         "layer_dropout": (False, -0.1),  # False is 0 to sklearn's own Interval
+        "standardize": ("yes", NO_WRONG_VALUE),
         "lr": ("x", 0),
         "weight_decay": ("x", -0.1),
         "max_epochs": (2.0, 0),
