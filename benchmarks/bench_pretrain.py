@@ -263,11 +263,14 @@ def main(argv=None) -> None:
             wps = statistics.median(r["words_per_second"] for r in mine)
             per_gflop = statistics.median(r["words_per_second"] / r["matmul_gflops"] for r in mine)
             gflops = statistics.median(r["matmul_gflops"] for r in mine)
-            limit = statistics.median(r["matmul_gflops"] * 1e9 / sum(r["flops_per_word"].values()) for r in mine)
+            limits = [r["matmul_gflops"] * 1e9 / sum(r["flops_per_word"].values()) for r in mine]
+            limit = statistics.median(limits)
+            # Each worker's words/s against its own limit: the load changes between workers.
+            fraction = statistics.median(r["words_per_second"] / lim for r, lim in zip(mine, limits))
             summary[label] = {"words_per_second": wps, "words_per_second_per_gflops": per_gflop,
-                              "matmul_gflops": gflops, "limit": limit, "fraction": wps / limit}
+                              "matmul_gflops": gflops, "limit": limit, "fraction": fraction}
             print(f"median {label:>8}: {wps:8.0f} words/s, matmul {gflops:.1f} GFLOP/s, limit {limit:.0f} words/s, "
-                  f"fraction {wps / limit:.2f}, {per_gflop:.1f} words/s per GFLOP/s")
+                  f"fraction {fraction:.2f}, {per_gflop:.1f} words/s per GFLOP/s")
         if "ref" in summary:
             raw = summary["current"]["words_per_second"] / summary["ref"]["words_per_second"]
             norm = summary["current"]["words_per_second_per_gflops"] / summary["ref"]["words_per_second_per_gflops"]
