@@ -208,8 +208,9 @@ def _export(rev: str, into: Path) -> Path:
 def _line(rec: dict) -> str:
     flops = sum(rec["flops_per_word"].values())
     limit = rec["matmul_gflops"] * 1e9 / flops
-    return (f"{rec['code']:>8}  {rec['words_per_second']:8.0f} words/s  matmul {rec['matmul_gflops']:6.1f} GFLOP/s  "
-            f"{flops / 1e6:5.1f} MFLOP/word  limit {limit:8.0f} words/s  fraction {rec['words_per_second'] / limit:.2f}")
+    wps = rec["words_per_second"]
+    return (f"{rec['code']:>8}  {wps:8.0f} words/s  matmul {rec['matmul_gflops']:6.1f} GFLOP/s  "
+            f"{flops / 1e6:5.1f} MFLOP/word  limit {limit:8.0f} words/s  fraction {wps / limit:.2f}")
 
 
 def main(argv=None) -> None:
