@@ -254,10 +254,11 @@ def main(argv=None) -> None:
                 rec = _run_worker(code_dir, label, args)
                 records.append(rec)
                 print(_line(rec), flush=True)
-        if records:
-            print(f"threads {records[0]['threads']}; per word: {records[0]['positions_per_word']:.3f} LSTM positions, "
-                  f"{records[0]['predictions_per_word']:.3f} predictions; FLOPs/word (fwd+bwd) "
-                  + ", ".join(f"{k} {v / 1e6:.2f}M" for k, v in records[0]["flops_per_word"].items()))
+        for label in codes if records else ():
+            first = next(r for r in records if r["code"] == label)
+            print(f"{label}: threads {first['threads']}; per word: {first['positions_per_word']:.3f} LSTM positions, "
+                  f"{first['predictions_per_word']:.3f} predictions; FLOPs/word (fwd+bwd) "
+                  + ", ".join(f"{k} {v / 1e6:.2f}M" for k, v in first["flops_per_word"].items()))
         summary = {}
         for label in codes if records else ():
             mine = [r for r in records if r["code"] == label]
