@@ -24,9 +24,10 @@ Implementation choices (why this is fast on CPU):
 * Gates are stored in the order ``i, f, o, g`` so the three sigmoids are one call on a
   contiguous slice.
 
-The forward pass builds no in-place graph hazards, so it also runs under autograd
-(for fine-tuning / the future pretraining code); inference callers should wrap it in
-``torch.inference_mode()``.
+Without autograd (inference; wrap calls in ``torch.inference_mode()``) the gate buffer is
+updated in place. Under autograd (pretraining) each layer's recurrence is one
+:class:`_Recurrence` node with a hand-written backward over packed rows; it computes the
+same numbers (``tests/elmo/test_lstm.py`` checks outputs and gradients against plain autograd).
 """
 
 from __future__ import annotations
@@ -212,6 +213,8 @@ class ElmoLstm(nn.Module):
         Returns the layer output ``(2, T, B, H)`` (zeros at padding) and the final
         ``h (2, B, H)``, ``c (2, B, C)`` in sorted row order.
         """
+        if torch.is_grad_enabled():
+            return self._run_layer_differentiable(layer, layer_input, h, c, batch_sizes, packed_index)
         _, steps, batch, dim = layer_input.shape
         cell = self.cell_size
         # Input contribution of every time step in one matmul; the bias rides along.
@@ -221,14 +224,7 @@ class ElmoLstm(nn.Module):
         state_weight, projection_weight = layer.state_weight, layer.projection_weight
         cell_clip, proj_clip = self.cell_clip, self.proj_clip
 
-        # Without autograd the gate buffer can be updated in place (no copies, no allocations);
-        # with autograd every op must stay out of place so the graph can be differentiated.
-        inplace = not torch.is_grad_enabled()
-        # Under autograd, slicing ``projected[:, t]`` at every step would make each step's
-        # backward materialise a zero gradient of the *whole* (2, T, B, 4C) tensor (quadratic
-        # in T; it was 80% of a training step). ``unbind`` views are gathered by a single
-        # stack in backward instead.
-        step_inputs = None if inplace else projected.unbind(1)
+        # Without autograd the gate buffer is updated in place (no copies, no allocations).
         step_outputs = []
         finished_h, finished_c = [], []
         active = batch
@@ -239,21 +235,11 @@ class ElmoLstm(nn.Module):
                 finished_h.append(h[:, n:active])
                 finished_c.append(c[:, n:active])
                 h, c, active = h[:, :n], c[:, :n], n
-            if inplace:
-                gates = projected[:, t, :n].baddbmm_(h, state_weight)
-                sig = gates[..., : 3 * cell].sigmoid_()
-                candidate = gates[..., 3 * cell:].tanh_()
-                c = sig[..., :cell] * candidate + sig[..., cell: 2 * cell] * c
-                output_gate = sig[..., 2 * cell:]
-            else:
-                gates = torch.baddbmm(step_inputs[t][:, :n], h, state_weight)
-                # split/chunk rather than slicing: their backward is one concatenation, where
-                # every slice's backward would zero-fill and copy a full-size gate gradient.
-                sig_part, candidate_part = gates.split([3 * cell, cell], dim=-1)
-                sig = torch.sigmoid(sig_part)
-                candidate = torch.tanh(candidate_part)
-                input_gate, forget_gate, output_gate = sig.chunk(3, dim=-1)
-                c = input_gate * candidate + forget_gate * c
+            gates = projected[:, t, :n].baddbmm_(h, state_weight)
+            sig = gates[..., : 3 * cell].sigmoid_()
+            candidate = gates[..., 3 * cell:].tanh_()
+            c = sig[..., :cell] * candidate + sig[..., cell: 2 * cell] * c
+            output_gate = sig[..., 2 * cell:]
             if cell_clip is not None:
                 c = torch.clamp(c, -cell_clip, cell_clip)
             h = torch.bmm(output_gate * torch.tanh(c), projection_weight)
@@ -273,3 +259,138 @@ class ElmoLstm(nn.Module):
         else:
             out = layer_input.new_zeros(2, 0, hidden)
         return out.view(2, steps, batch, hidden), final_h, final_c
+
+    def _run_layer_differentiable(self, layer, layer_input, h, c, batch_sizes, packed_index):
+        """``_run_layer`` under autograd: the recurrence is one :class:`_Recurrence` node.
+
+        Only valid positions enter the input matmul (packed, time-major), so no arithmetic
+        is spent on padding in either direction of the pass.
+        """
+        _, steps, batch, dim = layer_input.shape
+        packed_input = layer_input.reshape(2, steps * batch, dim).index_select(1, packed_index)
+        projected = torch.baddbmm(layer.bias.unsqueeze(1), packed_input, layer.input_weight)
+        packed, final_h, final_c = _Recurrence.apply(
+            projected, h, c, layer.state_weight, layer.projection_weight, batch_sizes, self.cell_clip, self.proj_clip
+        )
+        out = packed.new_zeros(2, steps * batch, self.hidden_size).index_copy(1, packed_index, packed)
+        return out.view(2, steps, batch, self.hidden_size), final_h, final_c
+
+
+def _step_offsets(batch_sizes, batch):
+    """Packed-layout bookkeeping of a sorted batch (row ``r`` of step ``t`` sits at ``starts[t] + r``).
+
+    Returns the step starts and, as indices into ``cat([initial (B rows), packed (N rows)])``,
+    each packed position's previous state and each row's final state.
+    """
+    sizes = torch.tensor(batch_sizes, dtype=torch.long)
+    starts = torch.cumsum(sizes, 0) - sizes
+    rows = torch.arange(batch)
+    step_of = torch.repeat_interleave(torch.arange(len(batch_sizes)), sizes)
+    row_of = torch.arange(int(sizes.sum())) - starts[step_of]
+    # Step 0 reads the initial state; step t > 0 reads the same row of step t - 1.
+    previous = torch.where(step_of == 0, row_of, batch + starts[(step_of - 1).clamp(min=0)] + row_of)
+    lengths = (sizes.unsqueeze(0) > rows.unsqueeze(1)).sum(1)
+    # A row's final state is its last step's, or its initial state when it has no step.
+    final = torch.where(lengths > 0, batch + starts[(lengths - 1).clamp(min=0)] + rows, rows)
+    return starts.tolist(), previous, final
+
+
+class _Recurrence(torch.autograd.Function):
+    """One layer's recurrence, both directions, over packed time-major rows, with a hand-written backward.
+
+    Under plain autograd every step records ~15 small nodes, and each step's backward computes
+    its own share of the weight gradients with tiny matmuls. Here the forward keeps what the
+    backward needs in packed buffers; the backward runs only the two matmuls the recurrence
+    requires per step (``dgates @ W_h^T``, ``dh @ W_p^T``), prepares the elementwise
+    derivative factors of all steps at once, and forms the weight gradients afterwards as one
+    large matmul each.
+
+    Inputs: ``projected (2, N, 4C)`` (input contribution + bias of every packed position,
+    time-major; step ``t`` holds ``batch_sizes[t]`` rows), ``h0 (2, B, H)``, ``c0 (2, B, C)``,
+    ``state_weight (2, H, 4C)``, ``projection_weight (2, C, H)``. Outputs: ``out (2, N, H)``
+    and the final ``h``, ``c`` of every row (same shapes as ``h0``, ``c0``).
+    """
+
+    @staticmethod
+    def forward(ctx, projected, h0, c0, state_weight, projection_weight, batch_sizes, cell_clip, proj_clip):
+        batch, cell = h0.shape[1], c0.shape[-1]
+        starts, previous, final = _step_offsets(batch_sizes, batch)
+        device = projected.device
+        previous, final = previous.to(device), final.to(device)
+        gates = projected.clone()  # activated in place; the backward reads i, f, o, g from it
+        c_raw = projected.new_empty(c0.shape[0], gates.shape[1], cell)
+        c_all = torch.empty_like(c_raw)
+        tanh_c = torch.empty_like(c_raw)
+        memory = torch.empty_like(c_raw)  # o * tanh(c), the projection's input
+        h_raw = projected.new_empty(h0.shape[0], gates.shape[1], h0.shape[-1])
+        out = torch.empty_like(h_raw)
+        h_prev, c_prev = h0, c0
+        for start, n in zip(starts, batch_sizes):
+            step = slice(start, start + n)
+            g = gates[:, step].baddbmm_(h_prev[:, :n], state_weight)
+            sig = g[..., : 3 * cell].sigmoid_()
+            candidate = g[..., 3 * cell:].tanh_()
+            c_t = torch.mul(sig[..., :cell], candidate, out=c_raw[:, step])
+            c_t.addcmul_(sig[..., cell: 2 * cell], c_prev[:, :n])
+            if cell_clip is not None:
+                c_t = torch.clamp(c_t, -cell_clip, cell_clip, out=c_all[:, step])
+            else:
+                c_all[:, step] = c_t
+            torch.tanh(c_t, out=tanh_c[:, step])
+            torch.mul(sig[..., 2 * cell:], tanh_c[:, step], out=memory[:, step])
+            h_t = torch.bmm(memory[:, step], projection_weight, out=h_raw[:, step])
+            if proj_clip is not None:
+                h_t = torch.clamp(h_t, -proj_clip, proj_clip, out=out[:, step])
+            else:
+                out[:, step] = h_t
+            # Rows are sorted by length, so the rows still active at the next step are a prefix of these.
+            h_prev, c_prev = out[:, step], c_all[:, step]
+        final_h = torch.cat([h0, out], dim=1).index_select(1, final)
+        final_c = torch.cat([c0, c_all], dim=1).index_select(1, final)
+        ctx.save_for_backward(gates, c_raw, c_all, tanh_c, memory, h_raw, out, h0, c0, state_weight,
+                              projection_weight, previous)
+        ctx.batch_sizes, ctx.starts, ctx.cell_clip, ctx.proj_clip = batch_sizes, starts, cell_clip, proj_clip
+        return out, final_h, final_c
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, d_out, d_final_h, d_final_c):
+        (gates, c_raw, c_all, tanh_c, memory, h_raw, out, h0, c0, state_weight, projection_weight,
+         previous) = ctx.saved_tensors
+        cell = c0.shape[-1]
+        i, f, o, g = gates.split(cell, dim=-1)
+        c_prev = torch.cat([c0, c_all], dim=1).index_select(1, previous)
+        # d(pre-activation gates) = factor * (dc for i, f, g; dm for o), all steps at once:
+        # sigmoid' = s (1 - s), tanh' = 1 - t^2.
+        factors = torch.cat([g * i * (1 - i), c_prev * f * (1 - f), tanh_c * o * (1 - o), i * (1 - g * g)], dim=-1)
+        dm_to_dc = o * (1 - tanh_c * tanh_c)
+        # clamp passes the gradient where min <= x <= max (torch.clamp's own rule).
+        h_pass = (h_raw.abs() <= ctx.proj_clip).to(h_raw.dtype) if ctx.proj_clip is not None else None
+        c_pass = (c_raw.abs() <= ctx.cell_clip).to(c_raw.dtype) if ctx.cell_clip is not None else None
+        state_t, projection_t = state_weight.transpose(1, 2), projection_weight.transpose(1, 2)
+
+        d_gates = torch.empty_like(gates)
+        d_h_raw = torch.empty_like(h_raw)
+        # Gradient flowing into each row's current h / c from later steps (initially: the final state's).
+        dh = d_final_h.clone()
+        dc = d_final_c.clone()
+        for start, n in zip(reversed(ctx.starts), reversed(ctx.batch_sizes)):
+            step = slice(start, start + n)
+            dh_t = torch.add(d_out[:, step], dh[:, :n], out=d_h_raw[:, step])
+            if h_pass is not None:
+                dh_t.mul_(h_pass[:, step])
+            dm = torch.bmm(dh_t, projection_t)
+            dc_t = torch.addcmul(dc[:, :n], dm, dm_to_dc[:, step])
+            if c_pass is not None:
+                dc_t.mul_(c_pass[:, step])
+            dg = d_gates[:, step].view(2, n, 4, cell)
+            fac = factors[:, step].view(2, n, 4, cell)
+            torch.mul(fac[:, :, :2], dc_t.unsqueeze(2), out=dg[:, :, :2])
+            torch.mul(fac[:, :, 2], dm, out=dg[:, :, 2])
+            torch.mul(fac[:, :, 3], dc_t, out=dg[:, :, 3])
+            torch.mul(dc_t, f[:, step], out=dc[:, :n])
+            torch.bmm(d_gates[:, step], state_t, out=dh[:, :n])
+        h_prev = torch.cat([h0, out], dim=1).index_select(1, previous)
+        d_state_weight = torch.bmm(h_prev.transpose(1, 2), d_gates)
+        d_projection_weight = torch.bmm(memory.transpose(1, 2), d_h_raw)
+        return d_gates, dh, dc, d_state_weight, d_projection_weight, None, None, None
