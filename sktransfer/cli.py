@@ -439,6 +439,9 @@ def _add_pretrain_elmo(subparsers):
                    help="training budget in words (default: one epoch)")
     p.add_argument("--epochs", type=_positive_int, default=None, help="passes over the corpus (default: 1)")
     p.add_argument("--vocab-size", type=_positive_int, default=50000, help="softmax vocabulary (default: 50000)")
+    p.add_argument("--softmax-cutoffs", type=_positive_int, nargs="+", default=None, metavar="N",
+                   help="adaptive softmax cut-offs, increasing word ranks (default: 1000 5000 20000; the "
+                        "embedded IMDB model was trained with 2000 10000 40000)")
     p.add_argument("--batch-size", type=_positive_int, default=128, help="windows per step (default: 128)")
     p.add_argument("--bptt", type=_positive_int, default=20, help="tokens per training window (default: 20)")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: 1e-3 with Adam)")
@@ -487,7 +490,7 @@ def _run_pretrain_elmo(args, parser):
         corpus, args.out, architecture=architecture, vocab_size=args.vocab_size, epochs=args.epochs,
         max_tokens=args.max_tokens, batch_size=args.batch_size, bptt=args.bptt, lr=args.lr, seed=args.seed,
         eval_every=args.eval_every, resume=not args.no_resume, progress=not args.no_progress, device=args.device,
-        dtype=args.dtype,
+        dtype=args.dtype, softmax="adaptive" if args.softmax_cutoffs is None else args.softmax_cutoffs,
     )
     print(f"\npretrained in {time.perf_counter() - start:.0f} s: {result.tokens} words in {result.steps} steps, "
           f"{result.tokens_per_second:.0f} words/s")

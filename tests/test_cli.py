@@ -340,6 +340,17 @@ def test_pretrain_elmo_architecture(tmp_path, capsys, pretrain_calls, flags, exp
     assert "deprecated" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("flags, expected", [([], "adaptive"), (["--softmax-cutoffs", "2000", "10000", "40000"],
+                                                                [2000, 10000, 40000])])
+def test_pretrain_elmo_softmax_cutoffs(tmp_path, pretrain_calls, flags, expected):
+    calls, stop = pretrain_calls
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("some text .\n")
+    with pytest.raises(stop):
+        main(["pretrain-elmo", str(corpus), "--out", str(tmp_path / "o"), *flags])
+    assert calls[0]["softmax"] == expected
+
+
 def test_pretrain_elmo_preset_is_a_deprecated_spelling_of_architecture(tmp_path, capsys, pretrain_calls):
     calls, stop = pretrain_calls
     corpus = tmp_path / "corpus.txt"

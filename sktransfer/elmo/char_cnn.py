@@ -94,6 +94,7 @@ class CharCNN(nn.Module):
 
     @property
     def n_highway(self) -> int:
+        """Number of highway layers after the convolutions."""
         return len(self.highway_weight)
 
     def forward(self, char_ids: torch.Tensor) -> torch.Tensor:

@@ -88,9 +88,11 @@ class Windows:
 
     @property
     def n_tokens(self) -> int:
+        """Tokens in all windows together."""
         return int(self.offsets[-1])
 
     def lengths(self) -> np.ndarray:
+        """Tokens per window, shape ``(n_windows,)``."""
         return np.diff(self.offsets)
 
 

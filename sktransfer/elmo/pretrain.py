@@ -209,6 +209,7 @@ class PretrainResult:
     history: List[Dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, Any]:
+        """The result as a plain dict (JSON-ready), as written to ``training.json``."""
         return asdict(self)
 
 
