@@ -42,6 +42,8 @@ def main():
     parser.add_argument("--heads", nargs="+", default=["mlp", "bilstm"])
     parser.add_argument("--epochs", type=int, nargs="+", default=[10, 30])
     parser.add_argument("--lrs", type=float, nargs="+", default=[1e-3, 3e-3])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32])
+    parser.add_argument("--patience", type=int, nargs="+", default=[3])
     args = parser.parse_args()
 
     data = fetch_imdb(subset="train")
@@ -61,21 +63,22 @@ def main():
     X_eval, y_eval = list(X[eval_idx]), y[eval_idx]
     pooled_eval = elmo.transform(X_eval)
 
-    print(f"{'n':>5} {'seed':>4} {'model':<28} {'acc':>6} {'epochs':>6} {'fit s':>6}")
+    print(f"{'n':>5} {'seed':>4} {'model':<34} {'acc':>6} {'epochs':>6} {'fit s':>6}")
     for n, seed in itertools.product(args.n_train, args.seeds):
         idx = pool_idx[np.random.default_rng(seed).permutation(len(pool_idx))[:n]]
         X_tr, y_tr = list(X[idx]), y[idx]
         lr = LogisticRegression(max_iter=2000).fit(elmo.transform(X_tr), y_tr)
-        print(f"{n:>5} {seed:>4} {'elmo-lr (reference)':<28} {lr.score(pooled_eval, y_eval):>6.3f}")
-        for head, epochs, rate in itertools.product(args.heads, args.epochs, args.lrs):
-            clf = FeatureHeadClassifier(LookupEncoder(), head=head, max_epochs=epochs, lr=rate,
-                                        validation_fraction=0.2, patience=max(3, epochs // 10), random_state=seed)
+        print(f"{n:>5} {seed:>4} {'elmo-lr (reference)':<34} {lr.score(pooled_eval, y_eval):>6.3f}")
+        grid = itertools.product(args.heads, args.epochs, args.lrs, args.batch_sizes, args.patience)
+        for head, epochs, rate, batch_size, patience in grid:
+            clf = FeatureHeadClassifier(LookupEncoder(), head=head, max_epochs=epochs, lr=rate, batch_size=batch_size,
+                                        validation_fraction=0.2, patience=patience, random_state=seed)
             start = time.perf_counter()
             clf.fit(X_tr, y_tr)
             seconds = time.perf_counter() - start
-            name = f"{head} epochs={epochs} lr={rate:g}"
+            name = f"{head} e={epochs} lr={rate:g} b={batch_size} p={patience}"
             accuracy = clf.score(X_eval, y_eval)
-            print(f"{n:>5} {seed:>4} {name:<28} {accuracy:>6.3f} {len(clf.history_):>6} {seconds:>6.1f}", flush=True)
+            print(f"{n:>5} {seed:>4} {name:<34} {accuracy:>6.3f} {len(clf.history_):>6} {seconds:>6.1f}", flush=True)
 
 
 if __name__ == "__main__":
