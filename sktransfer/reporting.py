@@ -477,8 +477,10 @@ def plot_training_curves(results, path=None, *, title=None):
                     values[i, : len(h)] = [e[key] for e in h]
                 epochs = np.arange(1, longest + 1)
                 mean = np.nanmean(values, axis=0)
+                # Sample std over the seeds that reached each epoch; no band where only one did.
                 counts = np.sum(~np.isnan(values), axis=0)
-                std = np.where(counts > 1, np.nanstd(values, axis=0, ddof=min(1, len(histories) - 1)), 0.0)
+                squares = np.nansum(np.square(values - mean), axis=0)
+                std = np.sqrt(squares / np.maximum(counts - 1, 1)) * (counts > 1)
                 ax = axes[row, column]
                 ax.plot(epochs, mean, color=colors[name], linestyle=style, marker=".",
                         label=name if column == 0 and row == 0 else None)
