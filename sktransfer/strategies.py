@@ -444,6 +444,13 @@ def _elmo_lr(settings, pretrained=True):
 HEAD_VALIDATION_FRACTION = 0.2
 
 
+def _trained_head(head, encoder, settings):
+    from .feature_head import FeatureHeadClassifier
+
+    return FeatureHeadClassifier(encoder, head=head, max_epochs=settings.head_epochs,
+                                 validation_fraction=HEAD_VALIDATION_FRACTION, patience=3)
+
+
 def _elmo_head(head):
     """Factory of the lecture's feature-based recipe with ``head`` on the frozen ELMo.
 
@@ -453,30 +460,34 @@ def _elmo_head(head):
     """
 
     def factory(settings, pretrained=True):
-        from .feature_head import FeatureHeadClassifier
         from .word_embedding import WordEmbeddingEncoder
 
         if pretrained:
             encoder = _elmo_vectorizer(settings)
         else:
             encoder = WordEmbeddingEncoder(max_tokens=settings.max_length)
-        return FeatureHeadClassifier(encoder, head=head, max_epochs=settings.head_epochs,
-                                     validation_fraction=HEAD_VALIDATION_FRACTION, patience=3)
+        return _trained_head(head, encoder, settings)
 
     return factory
+
+
+def _bert_vectorizer(settings, pretrained=True, **params):
+    from .bert_vectorizer import BertVectorizer
+
+    return BertVectorizer(**_bert_kwargs(settings), max_length=settings.max_length, pretrained=pretrained,
+                          **params, **_vectorizer_kwargs(BertVectorizer, settings.cache))
+
+
+def _bert_head_mlp(settings, pretrained=True):
+    # The BERT paper's feature-based variant: a learned mix of the last four hidden layers.
+    return _trained_head("mlp", _bert_vectorizer(settings, pretrained, layers=[-4, -3, -2, -1]), settings)
 
 
 def _bert_lr(settings, pretrained=True):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    from .bert_vectorizer import BertVectorizer
-
-    return make_pipeline(
-        BertVectorizer(**_bert_kwargs(settings), max_length=settings.max_length, pretrained=pretrained,
-                       **_vectorizer_kwargs(BertVectorizer, settings.cache)),
-        LogisticRegression(max_iter=2000),
-    )
+    return make_pipeline(_bert_vectorizer(settings, pretrained), LogisticRegression(max_iter=2000))
 
 
 def _bert_finetune(settings, pretrained=True):
@@ -509,6 +520,10 @@ REGISTRY.register(Strategy(
 REGISTRY.register(Strategy(
     "bert-lr", "frozen BERT features (mean-pooled) + logistic regression", _bert_lr,
     random_twin=True, twin_description="the same with a randomly initialised BERT (pretrained=False)",
+))
+REGISTRY.register(Strategy(
+    "bert-head-mlp", "learned mix of frozen BERT's last 4 layers, mean-pooled, into a trained W2 tanh(W1 x) + b head",
+    _bert_head_mlp,
 ))
 REGISTRY.register(Strategy(
     "bert-finetune", "BERT fine-tuned end to end with a classification head", _bert_finetune,

@@ -53,7 +53,7 @@ def toy_entry():
 def test_default_names_and_descriptions_come_from_the_registry():
     assert cmp.DEFAULT_STRATEGY_NAMES == (
         "tfidf-lr", "elmo-lr", "elmo-lr-random", "elmo-head-mlp", "embed-head-mlp", "elmo-head-bilstm",
-        "embed-head-bilstm", "bert-lr", "bert-lr-random", "bert-finetune", "bert-finetune-random",
+        "embed-head-bilstm", "bert-lr", "bert-lr-random", "bert-head-mlp", "bert-finetune", "bert-finetune-random",
     )
     assert tuple(REGISTRY.names()) == cmp.DEFAULT_STRATEGY_NAMES
     assert cmp.STRATEGY_DESCRIPTIONS == REGISTRY.descriptions()
@@ -100,6 +100,18 @@ def test_head_entries_pair_each_elmo_head_with_the_same_head_on_random_trainable
         assert (on_elmo.encoder.options_file, on_elmo.encoder.max_tokens, on_elmo.encoder.cache) == (
             "o.json", 40, str(tmp_path))
         assert isinstance(on_random.encoder, WordEmbeddingEncoder) and on_random.encoder.max_tokens == 40
+
+
+def test_bert_head_mixes_the_last_four_layers_of_the_bert_strategies_model(tmp_path):
+    from sktransfer import BertVectorizer, FeatureHeadClassifier
+
+    entry = REGISTRY["bert-head-mlp"]
+    assert entry.requires == () and entry.random_twin is None
+    clf = entry.build(StrategySettings(max_length=40, cache=str(tmp_path), bert_model="some/bert", head_epochs=6))
+    assert isinstance(clf, FeatureHeadClassifier) and clf.head == "mlp" and clf.max_epochs == 6
+    assert isinstance(clf.encoder, BertVectorizer) and clf.encoder.layers == [-4, -3, -2, -1]
+    encoder = clf.encoder
+    assert (encoder.model_name_or_path, encoder.max_length, encoder.cache) == ("some/bert", 40, str(tmp_path))
 
 
 def test_head_epochs_reach_the_heads_through_default_strategies():
