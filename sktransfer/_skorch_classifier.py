@@ -1,15 +1,16 @@
 """What the skorch-based text classifiers share.
 
-Sklearn tags, the label checks, a seeded RNG stream, the skorch net with its clipping and early
-stopping, predict.
+Sklearn tags, the input and label checks, length-bucketed training batches, a seeded RNG stream,
+the skorch net with its clipping and early stopping, predict.
 
-Subclasses call ``_fit_labels`` (which sets ``classes_``) and set ``device_`` in ``fit`` before
-building the net, ``net_`` after, and implement ``predict_proba``; they have the parameters ``lr``,
-``weight_decay``, ``max_epochs``, ``batch_size``, ``validation_fraction``, ``patience``,
-``max_grad_norm``, ``random_state``, ``verbose``, ``callbacks``.
+Subclasses call ``_fit_inputs`` in ``fit`` (it checks texts and labels and sets ``classes_`` and
+``device_``) before building the net, set ``net_`` after, and implement ``predict_proba``; they have
+the parameters ``lr``, ``weight_decay``, ``max_epochs``, ``batch_size``, ``validation_fraction``,
+``patience``, ``max_grad_norm``, ``random_state``, ``verbose``, ``callbacks``.
 """
 
 import contextlib
+import math
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -17,9 +18,10 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import TextInputMixin
+from ._device import resolve_device
+from ._validation import TextInputMixin, check_texts
 
-__all__ = ["SkorchTextClassifier"]
+__all__ = ["LengthBucketBatchSampler", "SkorchTextClassifier", "length_bucket_loader"]
 
 
 def _check_labels(y, n_texts, caller):
@@ -46,6 +48,46 @@ def _check_labels(y, n_texts, caller):
     return y
 
 
+class LengthBucketBatchSampler:
+    """Random training batches of similar length, so each batch is padded little.
+
+    Every epoch the texts are shuffled, cut into pools of ``pool_batches`` batches, each pool is
+    sorted by length and split into batches, and the batches are shuffled. Randomness comes from
+    the global torch RNG, which ``fit`` seeds from ``random_state``.
+    """
+
+    def __init__(self, lengths, batch_size, pool_batches=50):
+        self.lengths = np.asarray(lengths)
+        self.batch_size = int(batch_size)
+        self.pool = self.batch_size * int(pool_batches)
+
+    def __iter__(self):
+        import torch
+
+        order = torch.randperm(len(self.lengths)).numpy()
+        batches = []
+        for start in range(0, len(order), self.pool):
+            chunk = order[start : start + self.pool]
+            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
+            batches += [chunk[i : i + self.batch_size].tolist() for i in range(0, len(chunk), self.batch_size)]
+        for i in torch.randperm(len(batches)).tolist():
+            yield batches[i]
+
+    def __len__(self):
+        full, rest = divmod(len(self.lengths), self.pool)
+        return full * math.ceil(self.pool / self.batch_size) + math.ceil(rest / self.batch_size)
+
+
+def length_bucket_loader(dataset, batch_size=16, shuffle=False, **kwargs):
+    """The skorch ``iterator_train``: a DataLoader over length-bucketed batches when shuffling."""
+    from torch.utils.data import DataLoader
+
+    if not shuffle:
+        return DataLoader(dataset, batch_size=batch_size, shuffle=False, **kwargs)
+    lengths = [len(dataset[i][0]) for i in range(len(dataset))]
+    return DataLoader(dataset, batch_sampler=LengthBucketBatchSampler(lengths, batch_size), **kwargs)
+
+
 class SkorchTextClassifier(TextInputMixin, ClassifierMixin, BaseEstimator):
     """Base class of the classifiers trained with skorch on texts (not public)."""
 
@@ -54,22 +96,25 @@ class SkorchTextClassifier(TextInputMixin, ClassifierMixin, BaseEstimator):
         tags.non_deterministic = self.random_state is None
         return tags
 
-    def _fit_labels(self, y, n_texts):
-        """Check the labels of ``n_texts`` texts and set ``classes_``.
+    def _fit_inputs(self, X, y):
+        """Check the texts and their labels; set ``classes_`` and ``device_``.
 
         Returns
         -------
-        ndarray of int64
+        texts : list of str
+        codes : ndarray of int64
             The class codes (positions in ``classes_``) the net trains on.
         """
-        y = _check_labels(y, n_texts, type(self).__name__)
+        texts = check_texts(X, estimator=self)
+        y = _check_labels(y, len(texts), type(self).__name__)
         encoder = LabelEncoder().fit(y)
         if len(encoder.classes_) < 2:
             raise ValueError(
                 f"y has a single class ({encoder.classes_[0]!r}); at least two are needed to train a classifier."
             )
         self.classes_ = encoder.classes_
-        return encoder.transform(y).astype(np.int64)
+        self.device_ = resolve_device(self.device)
+        return texts, encoder.transform(y).astype(np.int64)
 
     @contextlib.contextmanager
     def _seeded_torch(self):

@@ -19,7 +19,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import TokenMemoryError, ragged_rows
 from ._batching import map_batches
-from ._device import resolve_device
 from ._params import (
     BATCH_SIZE,
     CALLBACKS,
@@ -33,9 +32,8 @@ from ._params import (
     VALIDATION_FRACTION,
     WEIGHT_DECAY,
 )
-from ._skorch_classifier import SkorchTextClassifier
+from ._skorch_classifier import SkorchTextClassifier, length_bucket_loader
 from ._validation import check_texts
-from .finetune import length_bucket_loader
 
 __all__ = ["FeatureHeadClassifier", "PadTokens"]
 
@@ -353,9 +351,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         -------
         self
         """
-        texts = check_texts(X, estimator=self)
-        codes = self._fit_labels(y, len(texts))
-        self.device_ = resolve_device(self.device)
+        texts, codes = self._fit_inputs(X, y)
         if self.encoder is None:
             from .elmo_vectorizer import ELMoVectorizer
 

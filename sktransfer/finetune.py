@@ -10,7 +10,6 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._batching import map_batches
-from ._device import resolve_device
 from ._params import (
     BATCH_SIZE,
     BERT_POOLING,
@@ -28,7 +27,7 @@ from ._params import (
     WEIGHT_DECAY,
     NumberInterval,
 )
-from ._skorch_classifier import SkorchTextClassifier
+from ._skorch_classifier import SkorchTextClassifier, length_bucket_loader
 from ._torch_utils import autocast_context, pad_batch
 from ._validation import check_texts
 from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path
@@ -66,46 +65,6 @@ class PadCollate:
         input_ids, mask = pad_batch(token_ids, self.pad_id)
         y = torch.as_tensor(np.asarray([label for _, label in batch]), dtype=torch.long)
         return {"input_ids": input_ids, "attention_mask": mask}, y
-
-
-class LengthBucketBatchSampler:
-    """Random training batches of similar length, so each batch is padded little.
-
-    Every epoch the texts are shuffled, cut into pools of ``pool_batches`` batches, each pool is
-    sorted by length and split into batches, and the batches are shuffled. Randomness comes from
-    the global torch RNG, which ``fit`` seeds from ``random_state``.
-    """
-
-    def __init__(self, lengths, batch_size, pool_batches=50):
-        self.lengths = np.asarray(lengths)
-        self.batch_size = int(batch_size)
-        self.pool = self.batch_size * int(pool_batches)
-
-    def __iter__(self):
-        import torch
-
-        order = torch.randperm(len(self.lengths)).numpy()
-        batches = []
-        for start in range(0, len(order), self.pool):
-            chunk = order[start : start + self.pool]
-            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
-            batches += [chunk[i : i + self.batch_size].tolist() for i in range(0, len(chunk), self.batch_size)]
-        for i in torch.randperm(len(batches)).tolist():
-            yield batches[i]
-
-    def __len__(self):
-        full, rest = divmod(len(self.lengths), self.pool)
-        return full * math.ceil(self.pool / self.batch_size) + math.ceil(rest / self.batch_size)
-
-
-def length_bucket_loader(dataset, batch_size=16, shuffle=False, **kwargs):
-    """The skorch ``iterator_train``: a DataLoader over length-bucketed batches when shuffling."""
-    from torch.utils.data import DataLoader
-
-    if not shuffle:
-        return DataLoader(dataset, batch_size=batch_size, shuffle=False, **kwargs)
-    lengths = [len(dataset[i][0]) for i in range(len(dataset))]
-    return DataLoader(dataset, batch_sampler=LengthBucketBatchSampler(lengths, batch_size), **kwargs)
 
 
 class BertFineTuneClassifier(SkorchTextClassifier):
@@ -310,9 +269,7 @@ class BertFineTuneClassifier(SkorchTextClassifier):
             A parameter has a wrong type or value (a subclass of both TypeError and ValueError);
             the message names the parameter, what it must be and what it is.
         """
-        texts = check_texts(X, estimator=self)
-        codes = self._fit_labels(y, len(texts))
-        self.device_ = resolve_device(self.device)
+        texts, codes = self._fit_inputs(X, y)
         self.model_path_ = resolve_model_path(self.model_name_or_path)
         self.tokenizer_ = load_tokenizer(self.model_path_)
         token_ids = self._tokenize(texts)

@@ -165,7 +165,7 @@ def test_user_callbacks_run(tiny_bert, sentiment_texts):
 
 
 def test_length_bucket_batches_cover_every_text_once_and_are_seeded():
-    from sktransfer.finetune import LengthBucketBatchSampler
+    from sktransfer._skorch_classifier import LengthBucketBatchSampler
 
     lengths = np.random.RandomState(0).randint(1, 300, size=103)
     sampler = LengthBucketBatchSampler(lengths, batch_size=8, pool_batches=4)
