@@ -44,8 +44,10 @@ Compare transfer-learning strategies on learning curves.
 Every strategy is fitted on stratified subsamples of the training set (one per training size
 and seed, the same subsample for every strategy) and scored on a fixed test set. The table of
 test accuracy (mean ± std over seeds) is printed and written, with the raw results and a plot,
-to --out: results.json (every run, settings, versions, machine), results.md (tables) and
-learning_curve.png (accuracy against labelled examples, log scale).
+to --out: results.json (every run, settings, versions, machine, per-epoch histories), results.md
+(tables), learning_curve.png (accuracy against labelled examples, log scale) and, when strategies
+train for epochs on a validation split (the *-head-* ones), training_curves.png (validation
+accuracy and loss against epoch).
 
 strategies (--strategies; default: all that can run):
 {lines}
@@ -352,8 +354,9 @@ def _run_compare(args, parser):
     print()
     for note in notes:
         print(f"note: {note}")
+    curves = f", training curves: {paths['training_curves']}" if "training_curves" in paths else ""
     print(f"Finished in {elapsed:.0f} s. Results: {paths['json']}, table: {paths['markdown']}, "
-          f"learning curve: {paths['plot']}")
+          f"learning curve: {paths['plot']}{curves}")
     return 0
 
 

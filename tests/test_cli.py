@@ -189,8 +189,8 @@ def test_readme_main_job_end_to_end_on_imdb(imdb_data_home, minilm_path, tmp_pat
     env = dict(os.environ, SKTRANSFER_DATA=imdb_data_home,
                PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
     command = [sys.executable, "-m", "sktransfer", "compare", "imdb", "--quick", "--train-sizes", "20",
-               "--n-test", "40", "--strategies", "tfidf-lr", "bert-lr", "elmo-lr", "--epochs", "1",
-               "--out", str(out), "--no-progress"]
+               "--n-test", "40", "--strategies", "tfidf-lr", "bert-lr", "elmo-lr", "embed-head-mlp", "--epochs", "1",
+               "--head-epochs", "2", "--out", str(out), "--no-progress"]
     done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
 
@@ -198,22 +198,27 @@ def test_readme_main_job_end_to_end_on_imdb(imdb_data_home, minilm_path, tmp_pat
     assert "Test accuracy on imdb (40 texts), mean ± std over seeds [0]:" in lines
     header = lines.index("| strategy | n=20 |")
     assert lines[header + 1] == "|---|---:|"
-    rows = [line.split(" | ") for line in lines[header + 2:header + 5]]
-    assert [r[0] for r in rows] == ["| tfidf-lr", "| bert-lr", "| elmo-lr"]
+    rows = [line.split(" | ") for line in lines[header + 2:header + 6]]
+    assert [r[0] for r in rows] == ["| tfidf-lr", "| bert-lr", "| elmo-lr", "| embed-head-mlp"]
     assert all(0.0 <= float(r[1].rstrip(" |")) <= 1.0 for r in rows)
 
     payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
     records = payload["records"]
     assert [(r["strategy"], r["n_train"], r["seed"], r["n_test"]) for r in records] == [
-        (s, 20, 0, 40) for s in ("tfidf-lr", "bert-lr", "elmo-lr")
+        (s, 20, 0, 40) for s in ("tfidf-lr", "bert-lr", "elmo-lr", "embed-head-mlp")
     ]
+    assert [r["history"] is None for r in records] == [True, True, True, False]
+    assert [e["epoch"] for e in records[3]["history"]] in ([1], [1, 2]) and "valid_acc" in records[3]["history"][0]
     assert all(0.0 <= r["accuracy"] <= 1.0 and r["fit_seconds"] > 0 for r in records)
     meta = payload["metadata"]
     assert meta["dataset"] == "imdb" and meta["quick"] is True and meta["complete"] is True
     assert meta["n_train_pool"] == 25000 and meta["max_length"] == 128 and meta["epochs"] == 1
+    assert meta["head_epochs"] == 2
     markdown = (out / "results.md").read_text(encoding="utf-8")
     assert "| strategy | n=20 |" in markdown and "| elmo-lr |" in markdown
     assert (out / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "training_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| embed-head-mlp | 20 |" in markdown and f"training curves: {out / 'training_curves.png'}" in done.stdout
 
 
 def test_top_level_help(capsys):
