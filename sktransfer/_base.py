@@ -111,13 +111,21 @@ class TextVectorizerMixin(TextInputMixin, ClassNamePrefixFeaturesOutMixin, Trans
         location = resolve_cache_location(self.cache)
         if location is None:
             return self._embed_units(units)
-        namespace = namespace_digest(
+        namespace = self._cache_namespace(dim=self.n_features_out_)
+        return FeatureCache(location, namespace, self.n_features_out_).fetch_or_compute(units, self._embed_units)
+
+    def _cache_namespace(self, **parts):
+        """The feature-cache namespace: this estimator, its weights, its output settings and ``parts``.
+
+        Everything that changes the vectors is in it (tokenization, truncation, precision, layer
+        selection among the output settings), so a cached vector is never served stale.
+        """
+        return namespace_digest(
             estimator=type(self).__name__,
             weights=weights_fingerprint(self._frozen_model()),
-            dim=self.n_features_out_,
+            **parts,
             **self._output_settings(),
         )
-        return FeatureCache(location, namespace, self.n_features_out_).fetch_or_compute(units, self._embed_units)
 
     # -- token level --------------------------------------------------------------------------
     # For heads trained on frozen token vectors (sktransfer.feature_head): the per-layer token
@@ -176,17 +184,7 @@ class TextVectorizerMixin(TextInputMixin, ClassNamePrefixFeaturesOutMixin, Trans
         location = resolve_cache_location(self.cache)
         if location is None:
             return self._embed_token_units(units, lengths, dtype)
-        namespace = namespace_digest(
-            kind="tokens",
-            estimator=type(self).__name__,
-            weights=weights_fingerprint(self._frozen_model()),
-            dtype=dtype.name,
-            n_layers=n_layers,
-            dim=dim,
-            # Everything that changes transform's vectors: tokenization, truncation, precision
-            # and the layer selection (ELMo's mix weights, BERT's layer list) among them.
-            **self._output_settings(),
-        )
+        namespace = self._cache_namespace(kind="tokens", dtype=dtype.name, n_layers=n_layers, dim=dim)
         store = TokenFeatureCache(location, namespace, n_layers, dim, dtype)
         return store.fetch_or_compute(
             units, lambda todo: self._embed_token_units([units[i] for i in todo], [lengths[i] for i in todo], dtype)
