@@ -51,6 +51,12 @@ def machine() -> dict:
     }
 
 
+def describe(info) -> str:
+    """One line for a :func:`machine` record: CPU, cores, torch and its threads, date."""
+    return (f"{info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['torch_threads']} threads, "
+            f"{info['date']}")
+
+
 def matmul_gflops(rows: int = 4096, inner: int = 384, cols: int = 1536, seconds: float = 1.0) -> float:
     """fp32 rate of ``(rows, inner) @ (inner, cols)``, median of timed chunks, in GFLOP/s.
 

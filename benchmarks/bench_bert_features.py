@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from _timing import machine, print_summary, summarize, time_alternated
+from _timing import describe, machine, print_summary, summarize, time_alternated
 
 
 def feature_agreement(a, b):
@@ -111,8 +111,7 @@ def main(argv=None):
     seconds, matmul = time_alternated({"sktransfer": run_ours, "sentence-transformers": run_st}, args.repeats)
     summary = summarize(seconds, len(texts), "texts", baseline="sentence-transformers", matmul=matmul)
     info = machine()
-    print(f"{info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['torch_threads']} threads, "
-          f"{info['date']}; sentence-transformers {sentence_transformers.__version__}")
+    print(f"{describe(info)}; sentence-transformers {sentence_transformers.__version__}")
     print(f"{len(texts)} IMDB test reviews, {n_tokens} tokens after truncation to {args.max_length}, "
           f"batch_size {args.batch_size}, {args.repeats} rounds")
     print_summary(summary, "texts", "sentence-transformers")

@@ -24,7 +24,7 @@ import json
 import math
 from pathlib import Path
 
-from _timing import machine, print_summary, summarize, time_alternated
+from _timing import describe, machine, print_summary, summarize, time_alternated
 
 
 class TokenCounter:
@@ -152,8 +152,7 @@ def main(argv=None):
     real = sum(map(len, AutoTokenizer.from_pretrained(path)(texts, truncation=True, max_length=args.max_length)[
         "input_ids"]))
     info = machine()
-    print(f"{info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['torch_threads']} threads, "
-          f"{info['date']}")
+    print(describe(info))
     print(f"{len(texts)} IMDB training reviews, max_length {args.max_length}, batch {args.batch_size}, 1 epoch, "
           f"lr {args.lr}, {args.repeats} rounds; {real} real tokens")
     print_summary(summary, "sequences", "plain PyTorch")

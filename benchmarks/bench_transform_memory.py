@@ -23,7 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _timing import machine
+from _timing import describe, machine
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -111,8 +111,7 @@ def main(argv=None):
               f"{r['peak_during_transform_mb']:.0f} MB, RSS at the end {r['rss_end_mb']:.0f} MB "
               f"(output matrix {r['output_mb']:.1f} MB)", flush=True)
     info = machine()
-    print(f"{info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['date']}; "
-          f"max_length {args.max_length}, batch_size {args.batch_size}")
+    print(f"{describe(info)}; max_length {args.max_length}, batch_size {args.batch_size}")
     first, last = records[0], records[-1]
     growth = last["peak_during_transform_mb"] - first["peak_during_transform_mb"]
     print(f"peak during transform grew {growth:+.0f} MB from {first['n_texts']} to {last['n_texts']} texts; "
