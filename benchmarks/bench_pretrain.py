@@ -32,23 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
-# On 2 shared cores OpenMP's default spin-waiting stalls every small parallel op whenever another
-# process holds a core; sleeping waits avoid that. Set before torch loads OpenMP; workers inherit it.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or "unknown"
+# Before torch: importing _timing sets OMP_WAIT_POLICY=PASSIVE (workers inherit it).
+from _timing import REPO, cpu_model
 
 
 def matmul_gflops(batch_rows: int, dim: int, out: int, seconds: float = 1.0) -> float:

@@ -1,17 +1,10 @@
 """The arithmetic that benchmarks/bench_pretrain.py divides the matmul rate by."""
 
-import importlib.util
-from pathlib import Path
-
+import bench_pretrain as bench
 import torch
 
 from sktransfer.elmo.characters import word_to_char_ids
 from sktransfer.elmo.pretrain import _Softmax
-
-_SPEC = importlib.util.spec_from_file_location(
-    "bench_pretrain", Path(__file__).resolve().parents[2] / "benchmarks" / "bench_pretrain.py")
-bench = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(bench)
 
 
 def test_softmax_flops_count_the_head_and_only_the_targets_own_clusters():
