@@ -106,8 +106,8 @@ def test_compare_resume_runs_only_what_is_missing(reviews_csv, tmp_path, capsys,
         return real_compare(*args, on_result=stop_after_one, **kwargs)
 
     monkeypatch.setattr(cmp, "compare", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        run_cli(*common, "--strategies", "tfidf-lr", "--train-sizes", "10", "20", "30", "--resume")
+    assert run_cli(*common, "--strategies", "tfidf-lr", "--train-sizes", "10", "20", "30", "--resume") == 130
+    assert "interrupted. The finished runs are saved" in capsys.readouterr().err
     partial = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert partial["metadata"]["complete"] is False
     assert [(r["n_train"], r["accuracy"]) for r in partial["records"]][0] == (10, first["records"][0]["accuracy"])
