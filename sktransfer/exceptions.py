@@ -8,6 +8,7 @@ __all__ = [
     "ModelResolutionError",
     "ModelFileError",
     "CacheWriteWarning",
+    "TrainingInterruptedWarning",
     "EmptyTextWarning",
 ]
 
@@ -30,6 +31,10 @@ class ModelFileError(OSError, ValueError):
 
 class CacheWriteWarning(RuntimeWarning):
     """The feature cache could not be written (read-only folder, disk full); the vectors were still computed."""
+
+
+class TrainingInterruptedWarning(UserWarning):
+    """``fit`` was interrupted (Ctrl-C); the estimator keeps the weights reached so far and is usable."""
 
 
 class EmptyTextWarning(UserWarning):
