@@ -130,7 +130,7 @@ class SkorchTextClassifier(TextInputMixin, ClassifierMixin, BaseEstimator):
             yield
 
     def _training_callbacks(self, *first):
-        """Our skorch callbacks: ``first``, then clipping, early stopping and a progress bar.
+        """Our skorch callbacks: an interruption report, ``first``, clipping, early stopping, a progress bar.
 
         ``first`` are (name, callback) pairs. Gradient clipping follows ``max_grad_norm``; with
         ``validation_fraction``, training stops after ``patience`` epochs without a better
@@ -138,7 +138,10 @@ class SkorchTextClassifier(TextInputMixin, ClassifierMixin, BaseEstimator):
         """
         from skorch.callbacks import EarlyStopping, GradientNormClipping, ProgressBar
 
-        callbacks = list(first)
+        from ._skorch_callbacks import InterruptionReport
+
+        # First: it must see an epoch end before early stopping ends training (see InterruptionReport).
+        callbacks = [("interruption_report", InterruptionReport()), *first]
         if self.max_grad_norm is not None:
             callbacks.append(("gradient_clipping", GradientNormClipping(gradient_clip_value=self.max_grad_norm)))
         if self.validation_fraction is not None:

@@ -18,6 +18,12 @@ writers (joblib workers, several runs) never see or make a half written file and
 lock. Files are plain ``.npz`` arrays read with ``allow_pickle=False``, and each carries a
 checksum: a corrupt or truncated shard is detected, ignored (and removed), and its vectors are
 recomputed.
+
+Faults: a cache location that is a file is an error (``NotADirectoryError``, raised by
+:func:`resolve_cache_location`); a folder that cannot be written (read-only, disk full) is not:
+the vectors are computed and returned, and a :class:`~sktransfer.exceptions.CacheWriteWarning`
+says they were not stored. A writer killed mid-write leaves at most a ``.tmp`` file, which
+readers never open.
 """
 
 import hashlib
@@ -30,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ._io import atomic_write, resolve_location
+from .exceptions import CacheWriteWarning
 
 __all__ = ["FeatureCache", "TokenFeatureCache", "resolve_cache_location", "text_key"]
 
@@ -50,7 +57,14 @@ def resolve_cache_location(cache):
     if not isinstance(location, (str, os.PathLike)):
         raise TypeError(f"cache must be None, a directory path or a joblib.Memory, got {cache!r}.")
     # Always explicit: caching is opt-in, so no environment variable and no default folder.
-    return resolve_location(location, env_var=None, default=location) / "sktransfer-features"
+    folder = resolve_location(location, env_var=None, default=location)
+    for path in (folder, folder / "sktransfer-features"):
+        if path.exists() and not path.is_dir():
+            raise NotADirectoryError(
+                f"cache={os.fspath(location)!r}: {path} is a file, not a folder. Pass a folder for the feature cache "
+                "(it is created when missing), or cache=None to turn caching off."
+            )
+    return folder / "sktransfer-features"
 
 
 def namespace_digest(**parts):
@@ -153,14 +167,28 @@ class _ShardedCache:
         return found
 
     def put_many(self, keys, values):
-        """Store entries under keys, atomically, in new shards of about ``_SHARD_BYTES`` at most."""
+        """Store entries under keys, atomically, in new shards of about ``_SHARD_BYTES`` at most.
+
+        A write that fails with an ``OSError`` (read-only folder, disk full, quota) stores nothing
+        of that shard (its temporary file is removed) and warns with :class:`CacheWriteWarning`
+        instead of raising: the entries are already computed, and the caller gets them.
+        """
         if len(values) != len(keys):
             raise ValueError(f"expected one entry per key ({len(keys)}), got {len(values)} entries")
         start, size = 0, 0
         for stop, value in enumerate(values, 1):
             size += np.asarray(value).nbytes
             if size >= self._SHARD_BYTES or stop == len(keys):
-                self._write_shard(keys[start:stop], values[start:stop])
+                try:
+                    self._write_shard(keys[start:stop], values[start:stop])
+                except OSError as exc:
+                    warnings.warn(
+                        f"Could not write to the feature cache {self.folder} ({exc.__class__.__name__}: {exc}); "
+                        "the vectors were computed and returned but not stored. Free disk space or make the "
+                        "folder writable, or pass another cache folder (cache=None turns caching off).",
+                        CacheWriteWarning, stacklevel=4,
+                    )
+                    return
                 start, size = stop, 0
 
     def _write_shard(self, keys, values):

@@ -7,6 +7,7 @@ module; it is the entry point named in ``pyproject.toml``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -214,6 +215,12 @@ def build_parser():
 # --------------------------------------------------------------------------------------------
 
 
+def _check_out_folder(out, parser):
+    """Fail before any work when --out names a file: its results could not be written at the end."""
+    if Path(out).exists() and not Path(out).is_dir():
+        parser.error(f"--out {out} is a file; pass a folder (it is created when missing)")
+
+
 def _strategy_names(values, parser):
     from .strategies import REGISTRY
 
@@ -285,6 +292,7 @@ def _run_compare(args, parser):
     from .reporting import format_table, write_results
     from .strategies import REGISTRY, StrategySettings, resolve_profile
 
+    _check_out_folder(args.out, parser)
     run = resolve_profile(args.quick, train_sizes=args.train_sizes, seeds=args.seeds, n_test=args.n_test,
                           max_length=args.max_length, epochs=args.epochs)
     train_sizes, seeds = list(run.train_sizes), list(run.seeds)
@@ -454,6 +462,8 @@ def _add_pretrain_elmo(subparsers):
     p.add_argument("--dtype", choices=["float32", "float16"], default="float32", help="storage of weights.hdf5")
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     p.add_argument("--data-home", default=None, help="folder holding aclImdb_v1.tar.gz, for CORPUS 'imdb'")
+    p.add_argument("--checkpoint-every", type=_positive_int, default=500, metavar="STEPS",
+                   help="steps between checkpoints, what a killed run loses at most (default: 500)")
     p.add_argument("--no-resume", action="store_true", help="start afresh even if --out holds a checkpoint")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=_run_pretrain_elmo, subparser=p)
@@ -476,6 +486,7 @@ def _pretrain_architecture(args, parser):
 def _run_pretrain_elmo(args, parser):
     from .elmo.pretrain import architecture_options, pretrain_elmo
 
+    _check_out_folder(args.out, parser)
     architecture = _pretrain_architecture(args, parser)
     try:
         architecture_options(architecture)
@@ -492,9 +503,12 @@ def _run_pretrain_elmo(args, parser):
     result = pretrain_elmo(
         corpus, args.out, architecture=architecture, vocab_size=args.vocab_size, epochs=args.epochs,
         max_tokens=args.max_tokens, batch_size=args.batch_size, bptt=args.bptt, lr=args.lr, seed=args.seed,
-        eval_every=args.eval_every, resume=not args.no_resume, progress=not args.no_progress, device=args.device,
+        eval_every=args.eval_every, checkpoint_every=args.checkpoint_every, resume=not args.no_resume,
+        progress=not args.no_progress, device=args.device,
         dtype=args.dtype, softmax="adaptive" if args.softmax_cutoffs is None else args.softmax_cutoffs,
     )
+    if result.resumed_from_step is not None:
+        print(f"resumed from the checkpoint of step {result.resumed_from_step} in {Path(args.out) / 'checkpoint.pt'}")
     print(f"\npretrained in {time.perf_counter() - start:.0f} s: {result.tokens} words in {result.steps} steps, "
           f"{result.tokens_per_second:.0f} words/s")
     if result.held_out_perplexity is not None:
@@ -515,7 +529,10 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success. Usage errors exit with status 2 and a message (argparse's convention).
+        0 on success. Usage errors exit with status 2 and a message (argparse's convention); an
+        error met while running (a model file, the disk, a setting the machine cannot honour) exits
+        with status 1 and a one-line message, without a traceback (set ``SKTRANSFER_DEBUG=1`` to
+        see it); Ctrl-C exits with status 130 and says how to continue.
     """
     from .exceptions import MissingDependencyError
 
@@ -527,6 +544,28 @@ def main(argv=None):
         return args.handler(args, args.subparser)
     except MissingDependencyError as exc:
         args.subparser.error(str(exc))
+    except KeyboardInterrupt:
+        print(f"\n{args.subparser.prog}: interrupted. {_RESUME_HINTS[args.handler](args)}", file=sys.stderr)
+        return 130
+    except (OSError, ValueError) as exc:  # user errors: files, settings; never a traceback for those
+        if os.environ.get("SKTRANSFER_DEBUG"):
+            raise
+        message = " ".join(str(exc).split()) or repr(exc)
+        print(f"{args.subparser.prog}: error: {message}", file=sys.stderr)
+        return 1
+
+
+def _compare_resume_hint(args):
+    return (f"The finished runs are saved in {Path(args.out) / 'results.json'}; run the same command with "
+            "--resume to continue without repeating them.")
+
+
+def _pretrain_resume_hint(args):
+    return (f"Run the same command again to resume from the last checkpoint in {Path(args.out) / 'checkpoint.pt'} "
+            f"(written every {args.checkpoint_every} steps and at each epoch end).")
+
+
+_RESUME_HINTS = {_run_compare: _compare_resume_hint, _run_pretrain_elmo: _pretrain_resume_hint}
 
 
 if __name__ == "__main__":  # pragma: no cover

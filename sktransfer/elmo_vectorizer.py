@@ -32,6 +32,11 @@ __all__ = ["ELMoVectorizer"]
 # Texts handed to the biLM per call: enough for its per-call de-duplication of words to pay off,
 # few enough for the progress bar to move.
 _TEXTS_PER_CALL_FACTOR = 8
+# Padded tokens per biLM call, per text of ``batch_size``: the memory of a call (its activations,
+# (layers, tokens, dim) per text) stays bounded however long the texts are (max_tokens=None keeps
+# a 100,000-word text whole); 512 is the default max_tokens, so default calls of long texts hold
+# 64 x 512 tokens. A single text longer than the bound gets a call of its own.
+_TOKENS_PER_TEXT_OF_BATCH = 512
 
 
 def _is_pretokenized(X):
@@ -324,6 +329,7 @@ class ELMoVectorizer(TextVectorizerMixin):
             len(token_lists),
             [len(tokens) for tokens in token_lists],
             int(self.batch_size) * _TEXTS_PER_CALL_FACTOR,
+            max_tokens=int(self.batch_size) * _TOKENS_PER_TEXT_OF_BATCH,
             verbose=self.verbose,
             desc=type(self).__name__,
         )
@@ -356,5 +362,5 @@ class ELMoVectorizer(TextVectorizerMixin):
 
         return list(map_batches(
             embed_chunk, len(token_lists), lengths, int(self.batch_size) * _TEXTS_PER_CALL_FACTOR,
-            verbose=self.verbose, desc=type(self).__name__,
+            max_tokens=int(self.batch_size) * _TOKENS_PER_TEXT_OF_BATCH, verbose=self.verbose, desc=type(self).__name__,
         ))

@@ -11,10 +11,11 @@ the local cache (or downloadable when online). The default id,
 
 import contextlib
 import importlib.util
+import json
 import os
 from pathlib import Path
 
-from .exceptions import ModelResolutionError
+from .exceptions import ModelFileError, ModelResolutionError
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -112,6 +113,7 @@ def resolve_model_path(model_name_or_path=DEFAULT_MODEL):
                 f"The directory {expanded!r} has no config.json, so it is not a Hugging Face model folder. "
                 "Point model_name_or_path at the folder written by save_pretrained()."
             )
+        _check_config(os.path.join(expanded, "config.json"))
         return expanded
     if _looks_like_path(name) or os.path.exists(expanded):
         raise ModelResolutionError(f"No model directory at {expanded!r}. " + _how_to_fix())
@@ -127,6 +129,92 @@ def resolve_model_path(model_name_or_path=DEFAULT_MODEL):
             "downloads are disabled (HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set). " + _how_to_fix()
         )
     return name
+
+
+def _check_config(config_path):
+    """Fail with the file's name when a local ``config.json`` is not a JSON object.
+
+    transformers reports a malformed config as a failed download; this says what is wrong instead.
+    """
+    try:
+        with open(config_path, encoding="utf-8") as fh:
+            config = json.load(fh)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(
+            f"{config_path} is not valid JSON ({exc}). Restore it from the original model "
+            "(or save the model again with save_pretrained())."
+        ) from exc
+    if not isinstance(config, dict):
+        raise ModelFileError(
+            f"{config_path} must hold a JSON object (the model's settings), got a JSON {type(config).__name__}. "
+            "Restore it from the original model (or save the model again with save_pretrained())."
+        )
+
+
+#: Weight files of a model folder, in the order transformers prefers them.
+_WEIGHT_SUFFIXES = (".safetensors", ".bin")
+
+
+def _weight_files(path):
+    if not os.path.isdir(path):
+        return []
+    return sorted(p for p in Path(path).iterdir() if p.suffix in _WEIGHT_SUFFIXES)
+
+
+def _shape_mismatch(path, model_class):
+    """Describe the first tensor of the safetensors files that does not fit ``config.json``, or None.
+
+    Only shapes are compared: the model is built on the meta device and the files' headers are read.
+    """
+    import torch
+    from safetensors import safe_open
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(path, trust_remote_code=False)
+        with torch.device("meta"):  # shapes only: nothing is allocated
+            expected = {k: tuple(v.shape) for k, v in model_class.from_config(config).state_dict().items()}
+        for file in _weight_files(path):
+            if file.suffix != ".safetensors":
+                continue
+            with safe_open(str(file), framework="pt") as fh:
+                for key in fh.keys():
+                    # The file may carry a prefix ("bert.") the bare encoder does not.
+                    name = next((k for k in expected if key == k or key.endswith("." + k)), None)
+                    shape = tuple(fh.get_slice(key).get_shape())
+                    if name is not None and expected[name] != shape:
+                        return f"tensor {key!r} in {file} has shape {shape}, config.json implies {expected[name]}"
+    except Exception:  # noqa: BLE001 - the description is a courtesy; the caller reports the failure anyway
+        return None
+    return None
+
+
+def _is_weights_failure(exc):
+    # SafetensorError (truncated/corrupt safetensors), UnpicklingError (a .bin file refused by
+    # weights_only), RuntimeError (a truncated .bin zip, or shapes that do not match config.json).
+    return type(exc).__name__ in {"SafetensorError", "UnpicklingError"} or type(exc) is RuntimeError
+
+
+def _weights_error(path, exc, model_class):
+    """A :class:`ModelFileError` naming the weight file and the fix, for a failure of ``from_pretrained``."""
+    files = ", ".join(str(f) for f in _weight_files(path)) or path
+    detail = f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    if isinstance(exc, RuntimeError) and "mismatched" in str(exc):
+        mismatch = _shape_mismatch(path, model_class)
+        return ModelFileError(
+            f"The weights in {path} do not match its config.json ({mismatch or detail}). config.json and the "
+            "weight file come from different models: restore the pair from the original model."
+        )
+    if exc.__class__.__name__ == "UnpicklingError":
+        return ModelFileError(
+            f"{files} holds Python objects besides tensors, and sktransfer never unpickles model files (it loads "
+            ".bin files only with torch.load(weights_only=True)). Use the model's model.safetensors, or convert "
+            f"the file to safetensors with a tool you trust. ({detail[:200]})"
+        )
+    return ModelFileError(
+        f"Could not read the weights of {path} ({files}): the file is truncated or corrupt ({detail}). "
+        "Download or copy the model again (or save it again with save_pretrained())."
+    )
 
 
 @contextlib.contextmanager
@@ -153,7 +241,18 @@ def _from_pretrained(loader, path, **kwargs):
     try:
         with _no_hf_progress_bars():
             return loader.from_pretrained(path, trust_remote_code=False, **kwargs)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, ModelFileError):
+            raise
+        if os.path.isdir(path):  # nothing to download: a file of the folder is missing or unreadable
+            first_line = str(exc).splitlines()[0].strip("'") if str(exc) else repr(exc)
+            raise ModelFileError(
+                f"Could not load the model folder {path!r}: {first_line}. "
+                "A model folder needs config.json, the tokenizer files and the weights (model.safetensors); "
+                "copy the missing files from the original model."
+            ) from exc
+        if not isinstance(exc, OSError):
+            raise
         raise ModelResolutionError(
             f"Could not load {path!r}: it is not a local model directory, not in the Hugging Face cache, "
             f"and downloading it failed ({exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
@@ -162,10 +261,26 @@ def _from_pretrained(loader, path, **kwargs):
 
 
 def load_tokenizer(path):
-    """Load the (fast, where available) tokenizer of a resolved model path."""
+    """Load the (fast, where available) tokenizer of a resolved model path.
+
+    Raises
+    ------
+    ModelFileError
+        When the tokenizer has no vocabulary beyond its special tokens: transformers builds such a
+        tokenizer, silently, from a folder that lacks its vocabulary file, and it maps every word to
+        ``[UNK]``.
+    """
     from transformers import AutoTokenizer
 
-    return _from_pretrained(AutoTokenizer, path)
+    tokenizer = _from_pretrained(AutoTokenizer, path)
+    if len(tokenizer) <= len(set(tokenizer.all_special_tokens)):
+        raise ModelFileError(
+            f"The tokenizer of {path} has no vocabulary (only its {len(tokenizer)} special tokens): its vocabulary "
+            "file (tokenizer.json, vocab.txt, vocab.json + merges.txt or a sentencepiece .model) is missing. "
+            "Copy the tokenizer files of the model into that folder (or save them with "
+            "tokenizer.save_pretrained())."
+        )
+    return tokenizer
 
 
 def load_encoder(path, *, pretrained=True, random_state=None):
@@ -184,17 +299,30 @@ def load_encoder(path, *, pretrained=True, random_state=None):
     Returns
     -------
     transformers.PreTrainedModel
-        In eval mode. Weights come from safetensors files where the folder has them; no pickle-based
-        weight file is loaded when a safetensors file exists.
+        In eval mode. Weights come from safetensors files where the folder has them; a folder with
+        only a ``.bin`` file is read with ``torch.load(weights_only=True)``, which refuses anything
+        but tensors and plain containers.
+
+    Raises
+    ------
+    ModelFileError
+        When a weight file of a local folder is truncated or corrupt, holds pickled objects, or
+        does not match ``config.json`` (the message names the tensor).
     """
     import torch
     from transformers import AutoConfig, AutoModel
 
     if pretrained:
-        local = os.path.isdir(path)
-        has_safetensors = local and any(p.suffix == ".safetensors" for p in Path(path).iterdir())
-        kwargs = {"use_safetensors": True} if has_safetensors else {}
-        model = _from_pretrained(AutoModel, path, **kwargs)
+        has_safetensors = any(p.suffix == ".safetensors" for p in _weight_files(path))
+        # weights_only=True is transformers' default today; it is passed so that a .bin file is never
+        # unpickled beyond tensors whatever the installed version's default.
+        kwargs = {"use_safetensors": True} if has_safetensors else {"weights_only": True}
+        try:
+            model = _from_pretrained(AutoModel, path, **kwargs)
+        except Exception as exc:  # safetensors' and pickle's errors share no base class beyond Exception
+            if not (os.path.isdir(path) and _is_weights_failure(exc)):
+                raise
+            raise _weights_error(path, exc, AutoModel) from exc
     else:
         config = _from_pretrained(AutoConfig, path)
         with torch.random.fork_rng(devices=[]):

@@ -190,3 +190,19 @@ def test_pickles_after_using_hidden_states(tiny_bert):
     loaded = pickle.loads(pickle.dumps(vec))
     np.testing.assert_array_equal(loaded.transform(TEXTS), expected)
     assert loaded.model_ is not vec.model_ and not loaded.model_.training
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_fitted_on_a_gpu_unpickles_onto_the_cpu(tiny_bert, sentiment_texts):
+    # The pickled state holds the model on the CPU and the device it was fitted on; a machine without
+    # that device loads it onto the CPU. Simulated: this machine has no GPU to fit on.
+    import pickle
+
+    X, _ = sentiment_texts
+    vec = BertVectorizer(tiny_bert).fit(X)
+    expected = vec.transform(X)
+    vec.device_ = torch.device("cuda", 0)
+    restored = pickle.loads(pickle.dumps(vec))
+    assert restored.device_ == torch.device("cpu")
+    assert next(restored.model_.parameters()).device.type == "cpu"
+    np.testing.assert_allclose(restored.transform(X), expected, atol=1e-6)

@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sktransfer import BertVectorizer, ELMoVectorizer
 from sktransfer._base import TokenMemoryError
 from sktransfer.cache import FeatureCache, TokenFeatureCache, resolve_cache_location, text_key
-from sktransfer.exceptions import EmptyTextWarning
+from sktransfer.exceptions import CacheWriteWarning, EmptyTextWarning
 
 TEXTS = ["a great film", "a terrible film", "the plot was boring", "wonderful acting", "a great film"]
 
@@ -422,3 +422,84 @@ def test_token_cache_reads_only_the_shards_it_needs(tmp_path, monkeypatch):
         found = store.get_many([keys[1], text_key(["absent"])])  # an absent key: every shard is looked at
     np.testing.assert_array_equal(found[keys[1]], np.ones((2, 1, 2)))
     assert shard_files(tmp_path) == shards and wanted in shards
+
+
+# -- faults: where the cache cannot be used ---------------------------------------------------------
+
+
+def test_cache_location_that_is_a_file_is_a_clear_error(tiny_bert, tmp_path):
+    location = tmp_path / "features.npz"
+    location.write_bytes(b"not a folder")
+    vec = BertVectorizer(tiny_bert, cache=location).fit(TEXTS)
+    with pytest.raises(NotADirectoryError, match=r"features\.npz is a file, not a folder.*cache=None"):
+        vec.transform(TEXTS)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(28, "No space left on device"),
+        PermissionError(13, "Permission denied"),
+        OSError(30, "Read-only file system"),
+    ],
+    ids=["disk-full", "read-only-folder", "read-only-filesystem"],
+)
+def test_unwritable_cache_computes_warns_and_leaves_nothing(tiny_bert, tmp_path, monkeypatch, error):
+    # Simulated at the write itself: the tests may run as root, for whom chmod does not bite.
+    def failing_savez(*args, **kwargs):
+        raise error
+
+    reference = BertVectorizer(tiny_bert).fit_transform(TEXTS)
+    vec = BertVectorizer(tiny_bert, cache=tmp_path).fit(TEXTS)
+    monkeypatch.setattr(np, "savez", failing_savez)
+    with pytest.warns(CacheWriteWarning, match=r"Could not write to the feature cache .*not stored"):
+        out = vec.transform(TEXTS)
+    np.testing.assert_allclose(out, reference, atol=1e-6)
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # no temporary file left behind
+    monkeypatch.undo()
+    calls = CountingCalls(vec)
+    vec.transform(TEXTS)  # writable again: computed and stored now
+    assert calls.n_texts == 4 and shard_files(tmp_path)
+
+
+_KILLED_WRITER = """
+import sys, numpy as np
+from sktransfer.cache import FeatureCache, text_key
+store = FeatureCache(sys.argv[1], "ns", 512)
+for i in range(10**6):
+    keys = [text_key(f"{i} {j}") for j in range(4096)]
+    store.put_many(keys, np.full((4096, 512), i, dtype=np.float32))  # 8 MB shards, fsynced
+    print(i, flush=True)
+"""
+
+
+def test_writer_killed_mid_write_leaves_nothing_read_as_valid(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        proc.stdout.readline()  # one shard is complete; the next one is being written
+        deadline = time.monotonic() + 20
+        while not list(tmp_path.rglob("*.tmp")) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert list(tmp_path.rglob("*.tmp")), "the writer was not caught mid-write"
+    store = FeatureCache(tmp_path, "ns", 512)
+    shards = shard_files(tmp_path)
+    assert shards
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a shard read as corrupt would warn
+        for shard in shards:
+            with np.load(shard) as data:
+                keys = [bytes(k) for k in data["keys"]]
+                i = data["vectors"][0, 0]
+            found = store.get_many(keys)
+            assert len(found) == 4096 and all((v == i).all() for v in found.values())
+    # The shard being written when the process died (number len(shards)) is only in a leftover
+    # temporary file, which is never read: a lookup of its keys finds nothing.
+    assert store.get_many([text_key(f"{len(shards)} {j}") for j in range(4096)]) == {}

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 pytest.importorskip("pandas")
@@ -106,8 +107,8 @@ def test_compare_resume_runs_only_what_is_missing(reviews_csv, tmp_path, capsys,
         return real_compare(*args, on_result=stop_after_one, **kwargs)
 
     monkeypatch.setattr(cmp, "compare", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        run_cli(*common, "--strategies", "tfidf-lr", "--train-sizes", "10", "20", "30", "--resume")
+    assert run_cli(*common, "--strategies", "tfidf-lr", "--train-sizes", "10", "20", "30", "--resume") == 130
+    assert "interrupted. The finished runs are saved" in capsys.readouterr().err
     partial = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert partial["metadata"]["complete"] is False
     assert [(r["n_train"], r["accuracy"]) for r in partial["records"]][0] == (10, first["records"][0]["accuracy"])
@@ -379,3 +380,117 @@ def test_pretrain_elmo_unknown_architecture(tmp_path, capsys, pretrain_calls):
     assert info.value.code == 2 and not calls
     assert "--architecture: unknown architecture 'huge': expected one of 'compact', 'small', 'tiny'" in (
         capsys.readouterr().err)
+
+
+# -- faults: a real process killed mid-run, user errors without a traceback ----------------------------
+
+
+def _sktransfer(*args):
+    """The command line of ``python -m sktransfer ARGS``, run from the repository root."""
+    return [sys.executable, "-m", "sktransfer", *map(str, args)]
+
+
+def _kill_when(proc, ready, timeout=120):
+    """SIGKILL ``proc`` as soon as ``ready()`` holds; False if it ended first."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if ready():
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _records(path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["records"]
+    except (OSError, ValueError, KeyError):
+        return []
+
+
+def test_compare_killed_then_resumed_loses_no_finished_run(tmp_path, tiny_bert):
+    from .datasets.tiny_imdb import make_imdb_archive
+
+    make_imdb_archive(tmp_path / "aclImdb_v1.tar.gz")
+    out = tmp_path / "out"
+    command = _sktransfer("compare", "imdb", "--data-home", tmp_path, "--n-test", "6", "--strategies", "bert-lr",
+                          "--bert-model", tiny_bert, "--max-length", "32", "--train-sizes", "4", "8", "--seeds", "0",
+                          "1", "--out", out, "--no-progress")
+    proc = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert _kill_when(proc, lambda: len(_records(out / "results.json")) >= 1), "compare finished before the kill"
+    killed = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert killed["metadata"]["complete"] is False and 1 <= len(killed["records"]) < 4
+
+    done = subprocess.run(command + ["--resume"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"taking over {len(killed['records'])} runs" in done.stderr
+    final = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert final["metadata"]["complete"] is True and len(final["records"]) == 4
+    assert final["records"][: len(killed["records"])] == killed["records"]  # kept, not refitted
+
+
+def test_pretrain_elmo_killed_then_rerun_resumes(tmp_path):
+    from sktransfer import ELMoVectorizer
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(["the film was great . i loved it .", "the film was bad . i hated it ."] * 40))
+    out = tmp_path / "elmo"
+    command = _sktransfer("pretrain-elmo", corpus, "--out", out, "--architecture", "tiny", "--max-tokens", "700",
+                          "--vocab-size", "50", "--batch-size", "16", "--checkpoint-every", "1", "--no-progress")
+    proc = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert _kill_when(proc, (out / "checkpoint.pt").exists), "pretraining finished before the kill"
+    assert not (out / "weights.hdf5").exists()
+
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "resumed from the checkpoint of step " in done.stdout
+    step = int(done.stdout.split("resumed from the checkpoint of step ")[1].split()[0])
+    assert step >= 1
+    training = json.loads((out / "training.json").read_text(encoding="utf-8"))
+    assert training["result"]["resumed_from_step"] == step and training["result"]["steps"] > step
+    vec = ELMoVectorizer(str(out / "options.json"), str(out / "weights.hdf5")).fit(["x"])
+    assert np.isfinite(vec.transform(["the film was great"])).all()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["compare", "{csv}", "--bert-model", "{bad_model}", "--strategies", "bert-lr", "--train-sizes", "8",
+          "--seeds", "0", "--out", "{out}"], "config.json is not valid JSON"),
+        (["compare", "{csv}", "--elmo-options", "{bad_json}", "--elmo-weights", "{bad_json}", "--strategies",
+          "elmo-lr", "--train-sizes", "8", "--seeds", "0", "--out", "{out}"], "is not valid JSON"),
+        (["compare", "{csv}", "--cache", "{a_file}", "--strategies", "bert-lr", "--bert-model", "{tiny_bert}",
+          "--train-sizes", "8", "--seeds", "0", "--out", "{out}"], "is a file, not a folder"),
+        (["compare", "{csv}", "--strategies", "tfidf-lr", "--out", "{a_file}"], "is a file; pass a folder"),
+        (["pretrain-elmo", "{csv}", "--out", "{out}", "--architecture", "tiny", "--device", "cuda:7"],
+         "is not available here"),
+        (["pretrain-elmo", "{csv}", "--out", "{out}", "--architecture", "{bad_json}"], "not valid JSON"),
+        (["compare", "{csv}", "--text-column", "nope", "--out", "{out}"], "nope"),
+        (["compare", "--strategies", "nope"], "unknown strategy"),
+    ],
+    ids=["corrupt-bert-config", "corrupt-elmo-options", "cache-is-a-file", "out-is-a-file", "absent-device",
+         "bad-architecture", "missing-column", "unknown-strategy"],
+)
+def test_user_errors_get_one_line_and_no_traceback(args, message, reviews_csv, tiny_bert, tmp_path):
+    import shutil
+
+    bad_model = tmp_path / "bad_model"
+    shutil.copytree(tiny_bert, bad_model)
+    (bad_model / "config.json").write_text("{not json")
+    (tmp_path / "bad.json").write_text("{not json")
+    (tmp_path / "a_file").write_text("x")
+    names = dict(csv=reviews_csv, bad_model=bad_model, bad_json=tmp_path / "bad.json", a_file=tmp_path / "a_file",
+                 out=tmp_path / "out", tiny_bert=tiny_bert)
+    argv = [a.format(**names) for a in args]
+    if argv[0] == "compare" and argv[1:2] == [str(reviews_csv)] and "--text-column" not in argv:
+        argv += ["--text-column", "review", "--label-column", "sentiment"]
+    done = subprocess.run(_sktransfer(*argv, "--no-progress"), cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode in (1, 2)
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"sktransfer {argv[0]}: error: ") and message in last

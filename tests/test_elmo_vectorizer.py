@@ -173,3 +173,33 @@ def test_default_is_the_embedded_imdb_model_offline(monkeypatch):
     assert (EMBEDDED_MODEL_DIR / "weights.hdf5").stat().st_size < 25 * 2**20
     X = vec.transform(["A wonderful film, I loved it.", "A dreadful film, I hated it."])
     assert X.shape == (2, vec.n_features_out_) and np.isfinite(X).all() and np.abs(X[0] - X[1]).max() > 1e-3
+
+
+def test_tokens_per_bilm_call_are_bounded_and_rows_kept(elmo_files, monkeypatch):
+    # max_tokens=None keeps a long text whole; the biLM still sees at most batch_size * 512 padded
+    # tokens per call (one long text alone), so memory does not grow with the longest text times
+    # the batch. The full-size runs (100,000 words; 100,000 texts) are in docs/reliability.md.
+    from sktransfer import elmo_vectorizer
+
+    monkeypatch.setattr(elmo_vectorizer, "_TOKENS_PER_TEXT_OF_BATCH", 16)
+    vec = ELMoVectorizer(*elmo_files, max_tokens=None, batch_size=4).fit(["x"])
+    calls = []
+    embed = vec.bilm_.embed_tokens
+
+    def spy(token_lists, **kwargs):
+        calls.append([len(t) for t in token_lists])
+        return embed(token_lists, **kwargs)
+
+    monkeypatch.setattr(vec.bilm_, "embed_tokens", spy)
+    words = "the cat sat on the mat".split()
+    long_text = " ".join(words[i % 6] for i in range(300))
+    texts = [f"text {i} {words[i % 6]}" for i in range(200)]
+    texts.insert(57, long_text)
+    X = vec.transform(texts)
+    assert X.shape == (201, vec.n_features_out_) and np.isfinite(X).all()
+    assert [300] in calls  # the long text alone, whole
+    assert all(len(c) * max(c) <= 4 * 16 for c in calls if c != [300])
+    # Rows in input order: each equals the text embedded on its own.
+    np.testing.assert_allclose(X[57], vec.transform([long_text])[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(X[[0, 100, 200]], vec.transform([texts[0], texts[100], texts[200]]), rtol=1e-5,
+                               atol=1e-6)

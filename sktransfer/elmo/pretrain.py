@@ -48,6 +48,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .._device import resolve_device
 from .._io import atomic_path, atomic_write
 from ..tokenization import word_tokenize
 from .bilm import ElmoBiLm
@@ -194,6 +195,8 @@ class PretrainResult:
         distribution with add-one smoothing (the baseline to beat).
     history : list of dict
         One entry per evaluation (step, epoch, tokens, train loss, held-out perplexities, time).
+    resumed_from_step : int or None
+        The step of the checkpoint this call resumed from; None when it started afresh.
     """
 
     out_dir: str
@@ -207,6 +210,7 @@ class PretrainResult:
     held_out_perplexity: Optional[float]
     unigram_perplexity: Optional[float]
     history: List[Dict[str, Any]] = field(default_factory=list)
+    resumed_from_step: Optional[int] = None
 
     def to_dict(self) -> Dict[str, Any]:
         """The result as a plain dict (JSON-ready), as written to ``training.json``."""
@@ -384,6 +388,7 @@ class _Pretrainer:
         self.running_loss: Optional[float] = None
         self.trained_tokens = 0
         self.trained_seconds = 0.0
+        self.resumed_from_step: Optional[int] = None
 
     @property
     def checkpoint_path(self) -> Path:
@@ -392,7 +397,13 @@ class _Pretrainer:
     def resume(self) -> None:
         """Restore model, optimizer, torch RNG, position and history from the checkpoint."""
         path = self.checkpoint_path
-        state = torch.load(path, map_location=self.device, weights_only=False)
+        # weights_only: tensors and plain containers only, never arbitrary pickled objects.
+        try:
+            state = torch.load(path, map_location=self.device, weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - a truncated zip, a refused pickle, ...: all mean "unusable"
+            raise ValueError(f"{path} cannot be read as a checkpoint ({exc.__class__.__name__}: "
+                             f"{str(exc).splitlines()[0][:200] if str(exc) else ''}); delete it (or pass "
+                             "resume=False, --no-resume on the command line) to start over") from exc
         if state.get("fingerprint") != self.fingerprint:
             raise ValueError(f"{path} comes from a different corpus, vocabulary, architecture or "
                              "hyperparameters; pass resume=False (or another out_dir) to start over")
@@ -400,6 +411,7 @@ class _Pretrainer:
         self.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
         self.position, self.history = state["position"], state["history"]
+        self.resumed_from_step = self.position["step"]
 
     def epoch_batches(self) -> List[np.ndarray]:
         """The current epoch's batches of training windows (a function of seed and epoch)."""
@@ -644,7 +656,7 @@ def pretrain_elmo(
     tokenize = word_tokenize if tokenizer is None else tokenizer
     if not callable(tokenize):
         raise TypeError(f"tokenizer must be a callable str -> list of str, got {tokenizer!r}")
-    device = torch.device(device)
+    device = resolve_device(device)  # a clear error for a device this machine lacks
     lr = float(lr) if lr is not None else (1e-3 if optimizer == "adam" else 0.2)
     schedule = _Schedule(max_epochs=epochs if epochs is not None else (1 if max_tokens is None else 10**9),
                          max_tokens=max_tokens, checkpoint_every=checkpoint_every, eval_every=eval_every)
@@ -689,7 +701,7 @@ def pretrain_elmo(
         vocab_file=str(out / "vocab.txt"), training_file=str(out / "training.json"), steps=trainer.position["step"],
         tokens=trainer.position["tokens"], tokens_per_second=trainer.trained_tokens / seconds if seconds > 0 else 0.0,
         held_out_perplexity=last.get("held_out_perplexity"), unigram_perplexity=prepared.unigram_perplexity,
-        history=trainer.history,
+        history=trainer.history, resumed_from_step=trainer.resumed_from_step,
     )
     _write_training_json(result, config, prepared, dtype, out)
     return result

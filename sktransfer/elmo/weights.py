@@ -32,6 +32,7 @@ import h5py
 import numpy as np
 import torch
 
+from ..exceptions import ModelFileError
 from .characters import N_CHARACTER_IDS
 
 __all__ = ["load_options", "write_options", "load_weights", "save_weights", "TF_FORGET_BIAS"]
@@ -66,18 +67,27 @@ def load_options(options: PathOrOptions) -> dict:
         ``lstm.use_skip_connections`` to ``False`` when absent.
     """
     if isinstance(options, Mapping):
-        opts = copy.deepcopy(dict(options))
+        opts, source = copy.deepcopy(dict(options)), "ELMo options"
     else:
-        with open(options, encoding="utf-8") as fin:
-            opts = json.load(fin)
+        source = f"ELMo options file {os.fspath(options)}"
+        try:
+            with open(options, encoding="utf-8") as fin:
+                opts = json.load(fin)
+        except FileNotFoundError as exc:
+            raise ModelFileError(f"{source} does not exist; pass the options.json that belongs to the weights.") \
+                from exc
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelFileError(f"{source} is not valid JSON ({exc}); restore it from the original model.") from exc
+    if not isinstance(opts, dict):
+        raise ModelFileError(f"{source} must hold a JSON object, got a JSON {type(opts).__name__}.")
     for section, keys in _REQUIRED.items():
-        if section not in opts:
-            raise ValueError(f"ELMo options lack the {section!r} section")
+        if not isinstance(opts.get(section), dict):
+            raise ModelFileError(f"{source} lacks the {section!r} section; restore it from the original model.")
         missing = [k for k in keys if k not in opts[section]]
         if missing:
-            raise ValueError(f"ELMo options section {section!r} lacks {missing}")
+            raise ModelFileError(f"{source}: section {section!r} lacks {missing}; restore it from the original model.")
     if "dim" not in opts["char_cnn"]["embedding"]:
-        raise ValueError("ELMo options lack char_cnn.embedding.dim")
+        raise ModelFileError(f"{source} lacks char_cnn.embedding.dim; restore it from the original model.")
     opts["lstm"].setdefault("cell_clip", None)
     opts["lstm"].setdefault("proj_clip", None)
     opts["lstm"].setdefault("use_skip_connections", False)
@@ -101,8 +111,9 @@ def _permute_gates(array: np.ndarray, order, axis: int = -1) -> np.ndarray:
 
 def _copy(param: torch.nn.Parameter, value: np.ndarray, name: str) -> None:
     if tuple(param.shape) != tuple(value.shape):
-        raise ValueError(
-            f"weight file entry {name!r} has shape {tuple(value.shape)}, the options imply {tuple(param.shape)}"
+        raise ModelFileError(
+            f"weight file entry {name!r} has shape {tuple(value.shape)}, the options imply {tuple(param.shape)}: "
+            "options.json and weights.hdf5 come from different models; pass the pair that belongs together"
         )
     with torch.no_grad():
         param.copy_(torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32)))
@@ -116,57 +127,85 @@ def load_weights(bilm: torch.nn.Module, weight_file: Union[str, os.PathLike]) ->
     """Copy a bilm-tf/AllenNLP ``weights.hdf5`` into an :class:`~sktransfer.elmo.bilm.ElmoBiLm`.
 
     The character table is resized to the file's row count + 1 (zero padding row first).
-    Every other tensor must match the shapes implied by the options; a mismatch raises
-    ``ValueError`` naming the offending entry.
+    Every other tensor must match the shapes implied by the options; a mismatch or a missing entry
+    raises :class:`~sktransfer.exceptions.ModelFileError` (a ``ValueError``) naming the file and the
+    entry, as does a missing, truncated or corrupt file.
     """
-    cnn, lstm = bilm.char_cnn, bilm.lstm
-    with h5py.File(weight_file, "r") as fin:
-        char_embed = fin["char_embed"][...]
-        if char_embed.shape[0] + 1 < N_CHARACTER_IDS or char_embed.shape[1] != cnn.char_dim:
-            raise ValueError(
-                f"char_embed has shape {char_embed.shape}; need >= {N_CHARACTER_IDS - 1} rows of width {cnn.char_dim}"
-            )
-        table = np.zeros((char_embed.shape[0] + 1, char_embed.shape[1]), dtype=np.float32)
-        table[1:] = char_embed
-        cnn.char_embedding = torch.nn.Parameter(
-            torch.from_numpy(table), requires_grad=cnn.char_embedding.requires_grad
+    try:
+        fin = h5py.File(weight_file, "r")
+    except FileNotFoundError as exc:
+        raise ModelFileError(f"ELMo weight file {os.fspath(weight_file)} does not exist; pass the weights.hdf5 "
+                             "that belongs to the options.") from exc
+    except OSError as exc:  # h5py: "truncated file", "file signature not found", ...
+        raise ModelFileError(
+            f"ELMo weight file {os.fspath(weight_file)} is not a readable HDF5 file, truncated or corrupt ({exc}); "
+            "download or copy it again."
+        ) from exc
+    try:
+        with fin:
+            _read_weights(bilm, fin)
+    except ModelFileError as exc:
+        raise ModelFileError(f"ELMo weight file {os.fspath(weight_file)}: {exc}") from exc
+
+
+def _entry(fin: "h5py.File", name: str) -> np.ndarray:
+    if name not in fin:
+        raise ModelFileError(
+            f"the options call for the entry {name!r}, which the file lacks: options.json and weights.hdf5 come "
+            "from different models (or the file is damaged); pass the pair that belongs together"
         )
+    return fin[name][...]
 
-        for i, conv in enumerate(cnn.convolutions):
-            w = fin[f"CNN/W_cnn_{i}"][...]
-            # TF (1, width, in, out) -> torch Conv1d (out, in, width)
-            _copy(conv.weight, np.transpose(w.squeeze(0), (2, 1, 0)), f"CNN/W_cnn_{i}")
-            _copy(conv.bias, fin[f"CNN/b_cnn_{i}"][...], f"CNN/b_cnn_{i}")
 
-        for k in range(cnn.n_highway):
-            g = fin[f"CNN_high_{k}"]
-            _copy(cnn.highway_weight[k], np.concatenate([g["W_transform"][...], g["W_carry"][...]], axis=1),
-                  f"CNN_high_{k}/W_transform|W_carry")
-            _copy(cnn.highway_bias[k], np.concatenate([g["b_transform"][...], g["b_carry"][...]]),
-                  f"CNN_high_{k}/b_transform|b_carry")
-        _copy(cnn.projection_weight, fin["CNN_proj/W_proj"][...], "CNN_proj/W_proj")
-        _copy(cnn.projection_bias, fin["CNN_proj/b_proj"][...], "CNN_proj/b_proj")
+def _read_weights(bilm: torch.nn.Module, fin: "h5py.File") -> None:
+    cnn, lstm = bilm.char_cnn, bilm.lstm
+    char_embed = _entry(fin, "char_embed")
+    if char_embed.shape[0] + 1 < N_CHARACTER_IDS or char_embed.shape[1] != cnn.char_dim:
+        raise ModelFileError(
+            f"char_embed has shape {char_embed.shape}; need >= {N_CHARACTER_IDS - 1} rows of width {cnn.char_dim}"
+        )
+    table = np.zeros((char_embed.shape[0] + 1, char_embed.shape[1]), dtype=np.float32)
+    table[1:] = char_embed
+    cnn.char_embedding = torch.nn.Parameter(
+        torch.from_numpy(table), requires_grad=cnn.char_embedding.requires_grad
+    )
 
-        cell = lstm.cell_size
-        for layer_index, layer in enumerate(lstm.layers):
-            w_in, w_state, bias, w_proj = [], [], [], []
-            for direction in range(2):
-                group = _lstm_group(direction, layer_index)
-                w0 = _permute_gates(fin[f"{group}/W_0"][...], _TF_TO_OURS)
-                if w0.shape[0] != layer.input_size + layer.hidden_size:
-                    raise ValueError(f"{group}/W_0 has {w0.shape[0]} rows, expected "
+    for i, conv in enumerate(cnn.convolutions):
+        w = _entry(fin, f"CNN/W_cnn_{i}")
+        # TF (1, width, in, out) -> torch Conv1d (out, in, width)
+        _copy(conv.weight, np.transpose(w.squeeze(0), (2, 1, 0)), f"CNN/W_cnn_{i}")
+        _copy(conv.bias, _entry(fin, f"CNN/b_cnn_{i}"), f"CNN/b_cnn_{i}")
+
+    for k in range(cnn.n_highway):
+        g = f"CNN_high_{k}/"
+        _copy(cnn.highway_weight[k],
+              np.concatenate([_entry(fin, g + "W_transform"), _entry(fin, g + "W_carry")], axis=1),
+              f"CNN_high_{k}/W_transform|W_carry")
+        _copy(cnn.highway_bias[k], np.concatenate([_entry(fin, g + "b_transform"), _entry(fin, g + "b_carry")]),
+              f"CNN_high_{k}/b_transform|b_carry")
+    _copy(cnn.projection_weight, _entry(fin, "CNN_proj/W_proj"), "CNN_proj/W_proj")
+    _copy(cnn.projection_bias, _entry(fin, "CNN_proj/b_proj"), "CNN_proj/b_proj")
+
+    cell = lstm.cell_size
+    for layer_index, layer in enumerate(lstm.layers):
+        w_in, w_state, bias, w_proj = [], [], [], []
+        for direction in range(2):
+            group = _lstm_group(direction, layer_index)
+            w0 = _permute_gates(_entry(fin, f"{group}/W_0"), _TF_TO_OURS)
+            if w0.shape[0] != layer.input_size + layer.hidden_size:
+                raise ModelFileError(f"{group}/W_0 has {w0.shape[0]} rows, expected "
                                      f"{layer.input_size + layer.hidden_size}")
-                w_in.append(w0[: layer.input_size])
-                w_state.append(w0[layer.input_size:])
-                b = _permute_gates(fin[f"{group}/B"][...].astype(np.float32), _TF_TO_OURS)
-                b[cell: 2 * cell] += TF_FORGET_BIAS
-                bias.append(b)
-                w_proj.append(fin[f"{group}/W_P_0"][...])
-            name = _lstm_group("{0,1}", layer_index)
-            _copy(layer.input_weight, np.stack(w_in), f"{name}/W_0[:input]")
-            _copy(layer.state_weight, np.stack(w_state), f"{name}/W_0[input:]")
-            _copy(layer.bias, np.stack(bias), f"{name}/B")
-            _copy(layer.projection_weight, np.stack(w_proj), f"{name}/W_P_0")
+            w_in.append(w0[: layer.input_size])
+            w_state.append(w0[layer.input_size:])
+            b = _permute_gates(_entry(fin, f"{group}/B").astype(np.float32), _TF_TO_OURS)
+            b[cell: 2 * cell] += TF_FORGET_BIAS
+            bias.append(b)
+            w_proj.append(_entry(fin, f"{group}/W_P_0"))
+        name = _lstm_group("{0,1}", layer_index)
+        _copy(layer.input_weight, np.stack(w_in), f"{name}/W_0[:input]")
+        _copy(layer.state_weight, np.stack(w_state), f"{name}/W_0[input:]")
+        _copy(layer.bias, np.stack(bias), f"{name}/B")
+        _copy(layer.projection_weight, np.stack(w_proj), f"{name}/W_P_0")
 
 
 def save_weights(bilm: torch.nn.Module, path: Union[str, os.PathLike], *, dtype: str = "float32") -> None:

@@ -226,7 +226,7 @@ def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path):
 
     with pytest.raises(Crash):
         pretrain_elmo(docs, tmp_path / "resumed", callback=crash_at_7, **kw)
-    state = torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=False)
+    state = torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=True)  # tensors and plain data only
     assert state["position"]["step"] == 4  # the last periodic checkpoint before the crash
     resumed = pretrain_elmo(docs, tmp_path / "resumed", **kw)
     assert resumed.steps == full.steps and resumed.tokens == full.tokens
@@ -289,3 +289,29 @@ def test_options_is_a_deprecated_name_of_architecture(tmp_path):
     with pytest.raises(TypeError, match=r"both architecture='tiny' and options='small'.*pass only architecture="):
         pretrain_elmo(docs, tmp_path / "both", architecture="tiny", options="small", **kw)
     assert not (tmp_path / "both").exists()
+
+
+class _Payload:
+    """Unpickling it creates the file ``marker``: proof that arbitrary code ran."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("kind", ["pickled-object", "truncated"])
+def test_a_bad_checkpoint_is_refused_never_unpickled(tmp_path, kind):
+    out = tmp_path / "run"
+    out.mkdir()
+    marker = tmp_path / "code_ran"
+    if kind == "pickled-object":
+        torch.save({"fingerprint": "x", "payload": _Payload(marker)}, out / "checkpoint.pt")
+    else:
+        torch.save({"fingerprint": "x", "model": {"w": torch.ones(1000)}}, out / "checkpoint.pt")
+        data = (out / "checkpoint.pt").read_bytes()
+        (out / "checkpoint.pt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"checkpoint\.pt cannot be read as a checkpoint.*resume=False"):
+        pretrain_elmo(grammar_corpus(20), out, epochs=1, **FAST)
+    assert not marker.exists()

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from sktransfer.elmo import ElmoBiLm, batch_to_ids, load_options, save_weights, write_options
+from sktransfer.exceptions import ModelFileError
 
 
 def _datasets(path):
@@ -86,3 +87,46 @@ def test_shape_mismatch_is_reported(tmp_path, weight_file):
 def test_options_validation(tmp_path):
     with pytest.raises(ValueError, match="lstm"):
         load_options({"char_cnn": {}})
+
+
+# -- faults: broken model files name the file, the entry and the fix ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda b: b[: len(b) // 2], lambda b: b"<html>Not found</html>"],
+    ids=["truncated", "not-hdf5"],
+)
+def test_corrupt_weight_file_names_it(tmp_path, options_file, weight_file, damage):
+    broken = tmp_path / "weights.hdf5"
+    broken.write_bytes(damage(weight_file.read_bytes()))
+    with pytest.raises(ModelFileError, match=r"weights\.hdf5 is not a readable HDF5 file, truncated or corrupt.*again"):
+        ElmoBiLm.from_files(options_file, broken)
+
+
+def test_missing_files_name_them(tmp_path, options_file, weight_file):
+    with pytest.raises(ModelFileError, match=r"nope\.hdf5 does not exist"):
+        ElmoBiLm.from_files(options_file, tmp_path / "nope.hdf5")
+    with pytest.raises(ModelFileError, match=r"nope\.json does not exist"):
+        ElmoBiLm.from_files(tmp_path / "nope.json", weight_file)
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [("{bad", r"o\.json is not valid JSON"), ("[1]", r"o\.json must hold a JSON object"),
+     ('{"lstm": {"dim": 1}}', r"o\.json: section 'lstm' lacks \['projection_dim', 'n_layers'\]")],
+    ids=["syntax", "not-an-object", "missing-keys"],
+)
+def test_malformed_options_name_the_file(tmp_path, content, match):
+    (tmp_path / "o.json").write_text(content)
+    with pytest.raises(ModelFileError, match=match):
+        load_options(tmp_path / "o.json")
+
+
+def test_options_calling_for_more_layers_name_the_missing_entry(tmp_path, weight_file):
+    opts = json.loads((weight_file.parent / "options.json").read_text())
+    opts["lstm"]["n_layers"] += 1
+    write_options(opts, tmp_path / "o.json")
+    missing = f"RNN_0/RNN/MultiRNNCell/Cell{opts['lstm']['n_layers'] - 1}/LSTMCell/W_0"
+    with pytest.raises(ModelFileError, match=rf"lm_weights\.hdf5: the options call for the entry '{missing}'"):
+        ElmoBiLm.from_files(tmp_path / "o.json", weight_file)
