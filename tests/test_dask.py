@@ -81,16 +81,16 @@ def _read_counters():
 def counted_client(client):
     import cloudpickle
 
+    import sktransfer
+
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     try:
         where = client.run(_install_counters)
+        # The workers must run this checkout's sktransfer, not another installed copy.
+        assert set(where.values()) == {sktransfer.__file__}
         yield client
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
-    import sktransfer
-
-    # The workers must run this checkout's sktransfer, not another installed copy.
-    assert set(where.values()) == {sktransfer.__file__}
 
 
 def _forget_models():
