@@ -85,7 +85,9 @@ def main(argv=None):
 
     try:
         vectorizer = BertVectorizer(args.model, **settings)
+        start = time.perf_counter()
         warm = on_cluster(vectorizer)  # loads the model once per worker
+        print(f"warm-up on {n_workers} workers (model loads included): {time.perf_counter() - start:.1f} s", flush=True)
         single = None if args.skip_single else BertVectorizer(args.model, **settings).fit(texts[:1])
         gflops = matmul_gflops()
         times = {"cluster": [], "single": []}
@@ -93,10 +95,12 @@ def main(argv=None):
             start = time.perf_counter()
             got = on_cluster(vectorizer)
             times["cluster"].append(time.perf_counter() - start)
+            print(f"cluster: {len(texts) / times['cluster'][-1]:.1f} texts/s", flush=True)
             if single is not None:
                 start = time.perf_counter()
                 expected = single.transform(texts)
                 times["single"].append(time.perf_counter() - start)
+                print(f"single process: {len(texts) / times['single'][-1]:.1f} texts/s", flush=True)
                 max_diff = float(np.abs(got - expected).max())
         result = {
             "cpu": cpu_name(), "date": time.strftime("%Y-%m-%d"), "n_texts": len(texts), "model": args.model,
