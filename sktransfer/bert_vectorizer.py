@@ -19,7 +19,7 @@ from ._params import (
     invalid_parameter,
 )
 from ._torch_utils import autocast_context, pad_batch
-from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path
+from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path, tokenizer_texts
 from .pooling import pool
 
 __all__ = ["BertVectorizer"]
@@ -197,7 +197,7 @@ class BertVectorizer(TextVectorizerMixin):
     def _tokenize(self, texts):
         # No padding here: each batch is padded later to its own longest text.
         encoded = self.tokenizer_(
-            texts,
+            tokenizer_texts(texts),
             truncation=True,
             max_length=int(self.max_length),
             padding=False,

@@ -30,7 +30,7 @@ from ._params import (
 from ._skorch_classifier import SkorchTextClassifier, length_bucket_loader
 from ._torch_utils import autocast_context, pad_batch
 from ._validation import check_texts
-from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path
+from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path, tokenizer_texts
 
 __all__ = ["BertFineTuneClassifier"]
 
@@ -202,7 +202,7 @@ class BertFineTuneClassifier(SkorchTextClassifier):
     # -- skorch assembly ----------------------------------------------------------------------
     def _tokenize(self, texts):
         ids = self.tokenizer_(
-            texts, truncation=True, max_length=int(self.max_length), padding=False,
+            tokenizer_texts(texts), truncation=True, max_length=int(self.max_length), padding=False,
             return_attention_mask=False, return_token_type_ids=False,
         )["input_ids"]
         out = np.empty(len(ids), dtype=object)  # an object array: skorch indexes it like any array

