@@ -209,13 +209,10 @@ class TextVectorizerMixin(TextInputMixin, ClassNamePrefixFeaturesOutMixin, Trans
         packed = state.pop("_packed_model", None)
         super().__setstate__(state)
         if packed is not None:
-            from ._device import device_or_cpu, resolve_precision
+            from ._device import relocate_fitted
             from ._torch_utils import tensors_from_bytes
 
-            device = device_or_cpu(getattr(self, "device_", "cpu"))
-            if device != getattr(self, "device_", device) and getattr(self, "precision", None) == "auto":
-                self.precision_ = resolve_precision("auto", device)  # "auto" means: what this hardware runs best
-            self.device_ = device
+            device = relocate_fitted(self)
             model = self._unpack_model(tensors_from_bytes(packed, device, weights_only=True))
             setattr(self, self._model_attribute, model.to(device).requires_grad_(False).eval())
 

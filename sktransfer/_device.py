@@ -18,8 +18,8 @@ __all__ = [
     "auto_precision",
     "cpu_native_precisions",
     "cuda_native_bfloat16",
-    "device_or_cpu",
     "is_device_spec",
+    "relocate_fitted",
     "resolve_device",
     "resolve_precision",
 ]
@@ -78,22 +78,31 @@ def resolve_device(device="auto"):
     return resolved
 
 
-def device_or_cpu(device):
-    """``device`` resolved when this machine has it, else the CPU (loading a model fitted elsewhere).
+def relocate_fitted(estimator):
+    """Settle an unpickled estimator on this machine; returns the device its tensors must go to.
+
+    That is its ``device_`` when this machine has it, else the CPU (fitted on a GPU, loaded
+    without one). ``device_`` is set to it and, when the device changed and ``precision`` is
+    "auto", ``precision_`` is resolved again: "auto" means what this hardware runs best.
 
     Parameters
     ----------
-    device : str or torch.device
-        Usually the ``device_`` an estimator was fitted on.
+    estimator : object
+        With the fitted attribute ``device_`` (and possibly ``precision`` / ``precision_``).
 
     Returns
     -------
     torch.device
     """
+    fitted = getattr(estimator, "device_", "cpu")
     try:
-        return resolve_device(device)
+        device = resolve_device(fitted)
     except ValueError:  # fitted on a device this machine does not have
-        return resolve_device("cpu")
+        device = resolve_device("cpu")
+    if device != fitted and getattr(estimator, "precision", None) == "auto":
+        estimator.precision_ = resolve_precision("auto", device)
+    estimator.device_ = device
+    return device
 
 
 # -- precision -----------------------------------------------------------------------------------

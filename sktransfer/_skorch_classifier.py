@@ -19,7 +19,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ._device import device_or_cpu, resolve_device, resolve_precision
+from ._device import relocate_fitted, resolve_device
 from ._validation import TextInputMixin, check_texts
 
 __all__ = ["LengthBucketBatchSampler", "SkorchTextClassifier", "length_bucket_loader"]
@@ -227,15 +227,12 @@ class SkorchTextClassifier(TextInputMixin, ClassifierMixin, BaseEstimator):
 
             from ._torch_utils import tensors_from_bytes
 
-            device = device_or_cpu(self.device_)
-            if device != self.device_ and getattr(self, "precision", None) == "auto":
-                self.precision_ = resolve_precision("auto", device)  # "auto" means: what this hardware runs best
+            device = relocate_fitted(self)
             with warnings.catch_warnings():
                 # skorch warns that its CUDA tensors go to the CPU: they all do, see the docstrings.
                 warnings.simplefilter("ignore", DeviceWarning)
                 self.net_ = tensors_from_bytes(data, device, weights_only=False)
             self.net_.device = device
-            self.device_ = device
 
     def predict(self, X):
         """Predicted class labels (values from ``classes_``)."""
