@@ -94,12 +94,15 @@ def relocate_fitted(estimator):
     -------
     torch.device
     """
-    fitted = getattr(estimator, "device_", "cpu")
+    import torch
+
+    fitted = getattr(estimator, "device_", None)
     try:
-        device = resolve_device(fitted)
+        device = resolve_device("cpu" if fitted is None else fitted)
     except ValueError:  # fitted on a device this machine does not have
         device = resolve_device("cpu")
-    if device != fitted and getattr(estimator, "precision", None) == "auto":
+    moved = fitted is not None and device != torch.device(fitted)
+    if moved and getattr(estimator, "precision", None) == "auto":
         estimator.precision_ = resolve_precision("auto", device)
     estimator.device_ = device
     return device
