@@ -155,3 +155,27 @@ def test_no_warning_where_the_precision_is_native_or_float32(cpu_amx, recwarn, p
 def test_unknown_precision_is_a_value_error():
     with pytest.raises(ValueError, match=r"precision must be one of \('auto', 'float32', 'bfloat16', 'float16'\)"):
         resolve_precision("int8", CPU)
+
+
+class Fitted:
+    def __init__(self, device, precision="auto", precision_="bfloat16"):
+        self.device_, self.precision, self.precision_ = torch.device(device), precision, precision_
+
+
+@pytest.mark.parametrize("precision, expected", [("auto", "float32"), ("bfloat16", "bfloat16")])
+def test_relocate_fitted_moves_a_cuda_estimator_to_the_cpu_and_resolves_auto_again(
+    no_cuda, cpu_amx, precision, expected
+):
+    cpu_amx()
+    fitted = Fitted("cuda", precision)
+    assert _device.relocate_fitted(fitted) == CPU
+    assert fitted.device_ == CPU and fitted.precision_ == expected  # an explicit precision is kept
+
+
+def test_relocate_fitted_keeps_a_device_this_machine_has(with_cuda, cpu_amx):
+    cpu_amx()
+    fitted = Fitted("cuda:0")
+    assert _device.relocate_fitted(fitted) == torch.device("cuda:0")
+    assert fitted.precision_ == "bfloat16"  # same device: what fit resolved stands
+    on_cpu = Fitted("cpu", precision_="float32")
+    assert _device.relocate_fitted(on_cpu) == CPU and on_cpu.precision_ == "float32"
