@@ -111,8 +111,8 @@ class BertFineTuneClassifier(SkorchTextClassifier):
         Arithmetic precision of forward passes (autocast, mixed precision: weights and optimizer
         state stay float32). "auto" picks "bfloat16" where the hardware computes it natively (a
         CUDA GPU of compute capability >= 8.0, a CPU with AMX) and "float32" elsewhere (see
-        ``precision_``). On CPUs without AMX reduced precision is slower than float32 (measured:
-        ``docs/precision.md``), and asking for it there gives a
+        ``precision_``). On CPUs without AMX reduced precision is slower than float32 (measured for
+        inference, ``docs/precision.md``; training speed was not measured), and asking for it there gives a
         :class:`~sktransfer.exceptions.SlowPrecisionWarning`. "float16" has no loss scaling here;
         prefer "bfloat16" for training.
     device : {"auto", "cpu", "cuda", "cuda:N", "mps"} or torch.device, default="auto"
