@@ -191,14 +191,17 @@ class TextVectorizerMixin(TextInputMixin, ClassNamePrefixFeaturesOutMixin, Trans
         )
 
     # -- pickling ---------------------------------------------------------------------------
-    # The model is pickled as plain data (its configuration and CPU tensors), never as a module
-    # object: library modules may carry unpicklable hooks, and CPU tensors let an estimator
-    # fitted on a GPU be loaded on a machine without one.
+    # The model is pickled as plain data (its configuration and tensors, through torch.save),
+    # never as a module object: library modules may carry unpicklable hooks. Loading maps every
+    # tensor to the fitted device when this machine has it, else to the CPU, so an estimator
+    # fitted on a GPU loads and runs on a machine without one.
     def __getstate__(self):
         state = dict(super().__getstate__())
         model = state.pop(self._model_attribute, None)
         if model is not None:
-            state["_packed_model"] = self._pack_model(model)
+            from ._torch_utils import tensors_to_bytes
+
+            state["_packed_model"] = tensors_to_bytes(self._pack_model(model))
         return state
 
     def __setstate__(self, state):
@@ -206,14 +209,12 @@ class TextVectorizerMixin(TextInputMixin, ClassNamePrefixFeaturesOutMixin, Trans
         packed = state.pop("_packed_model", None)
         super().__setstate__(state)
         if packed is not None:
-            from ._device import resolve_device
+            from ._device import relocate_fitted
+            from ._torch_utils import tensors_from_bytes
 
-            try:
-                device = resolve_device(getattr(self, "device_", "cpu"))
-            except ValueError:  # fitted on a device this machine does not have
-                device = resolve_device("cpu")
-            self.device_ = device
-            setattr(self, self._model_attribute, self._unpack_model(packed).to(device).requires_grad_(False).eval())
+            device = relocate_fitted(self)
+            model = self._unpack_model(tensors_from_bytes(packed, device, weights_only=True))
+            setattr(self, self._model_attribute, model.to(device).requires_grad_(False).eval())
 
     @property
     def _n_features_out(self):

@@ -15,8 +15,7 @@ import os
 
 from sklearn.utils._param_validation import HasMethods, Interval, InvalidParameterError, Options, StrOptions
 
-from ._device import DEVICE_CHOICES, is_device_spec
-from ._torch_utils import PRECISIONS
+from ._device import DEVICE_CHOICES, PRECISION_CHOICES, is_device_spec
 
 __all__ = [
     "ANY_INT",
@@ -130,7 +129,8 @@ ELMO_PRESET = [None, _ElmoPreset()]
 #: A local model directory or a Hugging Face hub id.
 MODEL_PATH = list(_PATH)
 OPTIONAL_PATH = [None, *_PATH]
-PRECISION = [StrOptions(set(PRECISIONS))]
+#: "auto" or an autocast precision (see sktransfer._device.resolve_precision).
+PRECISION = [StrOptions(set(PRECISION_CHOICES))]
 #: sklearn's seed range (numpy's); a RandomState instance is not accepted: the seed keys the shared model.
 RANDOM_STATE = [NumberInterval(numbers.Integral, 0, 2**32 - 1, closed="both"), None]
 

@@ -1,7 +1,8 @@
 """What the skorch-based text classifiers share.
 
 Sklearn tags, the input and label checks, length-bucketed training batches, a seeded RNG stream,
-the skorch net with its clipping and early stopping, predict.
+the skorch net with its clipping and early stopping, predict, pickling that loads a net fitted on
+a GPU on a machine without one.
 
 Subclasses call ``_fit_inputs`` in ``fit`` (it checks texts and labels and sets ``classes_`` and
 ``device_``) before building the net, set ``net_`` after, and implement ``predict_proba``; they have
@@ -18,7 +19,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ._device import resolve_device
+from ._device import relocate_fitted, resolve_device
 from ._validation import TextInputMixin, check_texts
 
 __all__ = ["LengthBucketBatchSampler", "SkorchTextClassifier", "length_bucket_loader"]
@@ -46,6 +47,10 @@ def _check_labels(y, n_texts, caller):
         raise ValueError("y contains missing labels (None or NaN); drop or fill those rows first.")
     check_classification_targets(y)
     return y
+
+
+def _discard(*messages):
+    """EarlyStopping's message sink when not verbose; a module-level function, so a fitted net pickles."""
 
 
 class LengthBucketBatchSampler:
@@ -147,7 +152,7 @@ class SkorchTextClassifier(TextInputMixin, ClassifierMixin, BaseEstimator):
         if self.validation_fraction is not None:
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor="valid_loss", patience=self.patience, load_best=True,
-                sink=print if self.verbose else (lambda *a: None),
+                sink=print if self.verbose else _discard,
             )))
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
@@ -197,6 +202,40 @@ class SkorchTextClassifier(TextInputMixin, ClassifierMixin, BaseEstimator):
             device=self.device_,
             verbose=int(self.verbose),
         )
+
+    # -- pickling ---------------------------------------------------------------------------
+    # skorch moves the net's own modules and optimizer to the CPU when an estimator fitted on a
+    # GPU is unpickled without CUDA, but not every tensor of the net: the module passed as an
+    # instance (``net_.module``, the same object as ``net_.module_``) and the callbacks' state
+    # are pickled as is, and CUDA tensors cannot be unpickled on such a machine. The whole net
+    # goes through torch.save instead, and is loaded with every tensor mapped to a device this
+    # machine has.
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        net = state.pop("net_", None)
+        if net is not None:
+            from ._torch_utils import tensors_to_bytes
+
+            state["_net_bytes"] = tensors_to_bytes(net)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        data = state.pop("_net_bytes", None)
+        super().__setstate__(state)
+        if data is not None:
+            import warnings
+
+            from skorch.exceptions import DeviceWarning
+
+            from ._torch_utils import tensors_from_bytes
+
+            device = relocate_fitted(self)
+            with warnings.catch_warnings():
+                # skorch warns that its CUDA tensors go to the CPU: they all do, see the docstrings.
+                warnings.simplefilter("ignore", DeviceWarning)
+                self.net_ = tensors_from_bytes(data, device, weights_only=False)
+            self.net_.device = device
 
     def predict(self, X):
         """Predicted class labels (values from ``classes_``)."""

@@ -4,7 +4,7 @@ import numbers
 
 from ._base import TextVectorizerMixin, ragged_rows
 from ._batching import map_batches
-from ._device import resolve_device
+from ._device import resolve_device, resolve_precision
 from ._model_memo import file_stamp, shared_model, tokenizer_fingerprint
 from ._params import (
     ANY_INT,
@@ -81,7 +81,9 @@ class BertVectorizer(TextVectorizerMixin):
     batch_size : int, default=32
         Texts per forward pass.
     device : {"auto", "cpu", "cuda", "cuda:N", "mps"} or torch.device, default="auto"
-        "auto" uses CUDA when available, else the CPU.
+        "auto" uses CUDA when available, else the CPU. When a batch runs out of CUDA memory it is
+        halved and retried (one :class:`~sktransfer.exceptions.OutOfMemoryWarning` per call). A
+        vectorizer fitted on a GPU and unpickled on a machine without one runs on the CPU.
     pretrained : bool, default=True
         False builds the same architecture with random weights seeded by ``random_state``: the
         baseline that measures what pretraining buys.
@@ -89,10 +91,15 @@ class BertVectorizer(TextVectorizerMixin):
         Seeds the random weights when ``pretrained=False``.
     normalize : bool, default=False
         L2-normalise each text vector (cosine similarity becomes a dot product).
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Arithmetic precision of the forward pass (autocast). "bfloat16" is about twice as fast on
-        CPUs with AVX512-BF16/AMX at a cosine similarity of about 0.9999 to float32; outputs are
-        always float32.
+    precision : {"auto", "float32", "bfloat16", "float16"}, default="auto"
+        Arithmetic precision of the forward pass (autocast); outputs are always float32. "auto"
+        picks "bfloat16" where the hardware computes it natively (a CUDA GPU of compute capability
+        >= 8.0, a CPU with AMX) and "float32" elsewhere (see ``precision_``). On CPUs without AMX
+        reduced precision is slower than float32: MiniLM features ran at 0.66-0.68x float32 in
+        bfloat16 on an Intel Xeon with AVX512-BF16 and about 0.3x on an AMD EPYC with AVX2 (see
+        ``docs/precision.md``), so asking for "bfloat16" or "float16" there gives a
+        :class:`~sktransfer.exceptions.SlowPrecisionWarning`. bfloat16 vectors have a cosine
+        similarity above 0.9999 to float32 ones. A change by ``set_params`` applies at the next ``fit``.
     cache : str, path-like, joblib.Memory or None, default=None
         A folder for the feature cache: each text's vector is computed once per model weights and
         output setting, then read back in later calls, folds, grid points, processes and runs
@@ -107,6 +114,9 @@ class BertVectorizer(TextVectorizerMixin):
         The frozen encoder, in eval mode on ``device_``. Vectorizers of one process that load the
         same weights on the same device share one copy (it is never modified).
     device_ : torch.device
+    precision_ : {"float32", "bfloat16", "float16"}
+        The precision ``transform`` runs in: ``precision`` with "auto" resolved for ``device_``
+        (again when an unpickled vectorizer moves to another device). Part of the feature-cache key.
     n_features_out_ : int
         The hidden size of the encoder.
     model_path_ : str
@@ -137,7 +147,7 @@ class BertVectorizer(TextVectorizerMixin):
         pretrained=True,
         random_state=None,
         normalize=False,
-        precision="float32",
+        precision="auto",
         cache=None,
         verbose=False,
     ):
@@ -172,6 +182,7 @@ class BertVectorizer(TextVectorizerMixin):
 
     def _load(self, texts):
         self.device_ = resolve_device(self.device)
+        self.precision_ = resolve_precision(self.precision, self.device_, caller=type(self).__name__)
         self.model_path_ = resolve_model_path(self.model_name_or_path)
         self.tokenizer_ = load_tokenizer(self.model_path_)
 
@@ -209,7 +220,7 @@ class BertVectorizer(TextVectorizerMixin):
     def _output_settings(self):
         layers = check_layers(self.layers, self.model_.config.num_hidden_layers + 1, caller=type(self).__name__)
         return {
-            "pooling": self.pooling, "layers": layers, "normalize": bool(self.normalize), "precision": self.precision,
+            "pooling": self.pooling, "layers": layers, "normalize": bool(self.normalize), "precision": self.precision_,
             "max_length": int(self.max_length), "tokenizer": tokenizer_fingerprint(self.tokenizer_),
         }
 
@@ -243,7 +254,7 @@ class BertVectorizer(TextVectorizerMixin):
         def embed_batch(positions):
             input_ids, mask = pad_batch([token_ids[i] for i in positions], pad_id)
             input_ids, mask = input_ids.to(self.device_), mask.to(self.device_)
-            with torch.inference_mode(), autocast_context(self.device_, self.precision):
+            with torch.inference_mode(), autocast_context(self.device_, self.precision_):
                 out = self.model_(input_ids=input_ids, attention_mask=mask, output_hidden_states=need_all_layers)
                 if need_all_layers:
                     hidden = torch.stack([out.hidden_states[i] for i in layers]).mean(dim=0)
@@ -280,7 +291,7 @@ class BertVectorizer(TextVectorizerMixin):
 
         def embed_batch(positions):
             input_ids, mask = pad_batch([token_ids[i] for i in positions], pad_id)
-            with torch.inference_mode(), autocast_context(self.device_, self.precision):
+            with torch.inference_mode(), autocast_context(self.device_, self.precision_):
                 out = self.model_(
                     input_ids=input_ids.to(self.device_),
                     attention_mask=mask.to(self.device_),

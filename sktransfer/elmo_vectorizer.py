@@ -127,6 +127,9 @@ class ELMoVectorizer(TextVectorizerMixin):
     batch_size : int, default=64
         Texts per LSTM batch.
     device : {"auto", "cpu", "cuda", "cuda:N", "mps"} or torch.device, default="auto"
+        "auto" uses CUDA when available, else the CPU. When a batch runs out of CUDA memory it is
+        halved and retried (one :class:`~sktransfer.exceptions.OutOfMemoryWarning` per call). A
+        vectorizer fitted on a GPU and unpickled on a machine without one runs on the CPU.
     pretrained : bool, default=True
         False builds the architecture of ``options_file`` (or the preset) with random weights
         seeded by ``random_state``: the baseline that measures what pretraining buys.

@@ -10,6 +10,8 @@ __all__ = [
     "CacheWriteWarning",
     "TrainingInterruptedWarning",
     "EmptyTextWarning",
+    "SlowPrecisionWarning",
+    "OutOfMemoryWarning",
 ]
 
 
@@ -39,3 +41,18 @@ class TrainingInterruptedWarning(UserWarning):
 
 class EmptyTextWarning(UserWarning):
     """Some input texts are empty or whitespace-only; their documented fallback result is used."""
+
+
+
+class SlowPrecisionWarning(UserWarning):
+    """A reduced ``precision`` was asked for on hardware that runs it slower than float32.
+
+    Raised for "bfloat16"/"float16" on a CPU without AMX; ``precision="auto"`` never raises it.
+    """
+
+
+class OutOfMemoryWarning(UserWarning):
+    """The accelerator ran out of memory during inference; batches were halved and retried.
+
+    The results are those of a run with the smaller batches (same rows, same order).
+    """

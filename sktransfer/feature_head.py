@@ -140,8 +140,11 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         of 256 texts, encoded at a time.
     feature_dtype : {"float16", "float32"}, default="float16"
         How the token vectors are stored; the head computes in float32 either way.
-    device : str or torch.device, default="auto"
-        Where the head trains (the encoder uses its own ``device``).
+    device : {"auto", "cpu", "cuda", "cuda:N", "mps"} or torch.device, default="auto"
+        Where the head trains (the encoder uses its own ``device``). When a ``predict_proba``
+        batch (the encoder's or the head's) runs out of CUDA memory it is halved and retried
+        (one :class:`~sktransfer.exceptions.OutOfMemoryWarning` per call). A classifier fitted on
+        a GPU and unpickled on a machine without one predicts on the CPU.
     random_state : int or None, default=None
         Seeds the head, the word embeddings, the validation split, shuffling and dropout. The
         same value gives identical predictions on the CPU.
@@ -395,15 +398,15 @@ class FeatureHeadClassifier(SkorchTextClassifier):
 
         def chunk_proba(positions):
             rows = self._token_inputs([texts[i] for i in positions])
-            proba = np.empty((len(rows), len(self.classes_)), dtype=np.float32)
-            order = np.argsort([len(row) for row in rows], kind="stable")  # little padding per batch
-            for start in range(0, len(rows), batch_size):
-                members = order[start : start + batch_size]
+
+            def batch_proba(members):
                 inputs, _ = collate([(rows[i], 0) for i in members])
                 with torch.inference_mode():
                     logits = module(**{name: value.to(self.device_) for name, value in inputs.items()})
-                proba[members] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
-            return proba
+                return torch.softmax(logits.float(), dim=-1).cpu().numpy()
+
+            # Batches of similar length (little padding), with the shared out-of-memory back-off.
+            return map_batches(batch_proba, len(rows), [len(row) for row in rows], batch_size, desc="predict head")
 
         # Characters stand in for tokens to group texts of similar length before encoding them.
         return map_batches(

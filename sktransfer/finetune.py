@@ -1,6 +1,5 @@
 """BertFineTuneClassifier: fine-tune a pretrained encoder with a classification head, on skorch."""
 
-import functools
 import math
 import numbers
 
@@ -10,6 +9,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._batching import map_batches
+from ._device import resolve_precision
 from ._params import (
     BATCH_SIZE,
     BERT_POOLING,
@@ -28,7 +28,7 @@ from ._params import (
     NumberInterval,
 )
 from ._skorch_classifier import SkorchTextClassifier, length_bucket_loader
-from ._torch_utils import autocast_context, pad_batch
+from ._torch_utils import pad_batch
 from ._validation import check_texts
 from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path, tokenizer_texts
 
@@ -107,11 +107,19 @@ class BertFineTuneClassifier(SkorchTextClassifier):
         Gradient clipping by global norm; None disables it.
     pretrained : bool, default=True
         False starts from random weights of the same architecture (seeded by ``random_state``).
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
+    precision : {"auto", "float32", "bfloat16", "float16"}, default="auto"
         Arithmetic precision of forward passes (autocast, mixed precision: weights and optimizer
-        state stay float32). "bfloat16" speeds training up on CPUs with AVX512-BF16/AMX and on
-        recent GPUs.
+        state stay float32). "auto" picks "bfloat16" where the hardware computes it natively (a
+        CUDA GPU of compute capability >= 8.0, a CPU with AMX) and "float32" elsewhere (see
+        ``precision_``). On CPUs without AMX reduced precision is slower than float32 (measured for
+        inference, ``docs/precision.md``; training speed was not measured), and asking for it there gives a
+        :class:`~sktransfer.exceptions.SlowPrecisionWarning`. "float16" has no loss scaling here;
+        prefer "bfloat16" for training.
     device : {"auto", "cpu", "cuda", "cuda:N", "mps"} or torch.device, default="auto"
+        "auto" uses CUDA when available, else the CPU. When a ``predict``/``predict_proba`` batch
+        runs out of CUDA memory it is halved and retried (one
+        :class:`~sktransfer.exceptions.OutOfMemoryWarning` per call). A classifier fitted on a GPU
+        and unpickled on a machine without one predicts on the CPU.
     random_state : int in [0, 2**32 - 1] or None, default=None
         Seeds the head, random weights, validation split, shuffling and dropout. The same value
         gives identical predictions on the CPU.
@@ -129,6 +137,9 @@ class BertFineTuneClassifier(SkorchTextClassifier):
         The trained network; ``net_.history`` holds per-epoch losses.
     tokenizer_ : transformers.PreTrainedTokenizerBase
     device_ : torch.device
+    precision_ : {"float32", "bfloat16", "float16"}
+        The precision of training and prediction: ``precision`` with "auto" resolved for
+        ``device_`` (again when an unpickled classifier moves to another device).
     model_path_ : str
     """
 
@@ -149,7 +160,7 @@ class BertFineTuneClassifier(SkorchTextClassifier):
         patience=2,
         max_grad_norm=1.0,
         pretrained=True,
-        precision="float32",
+        precision="auto",
         device="auto",
         random_state=None,
         verbose=0,
@@ -215,8 +226,7 @@ class BertFineTuneClassifier(SkorchTextClassifier):
 
         encoder = load_encoder(self.model_path_, pretrained=self.pretrained, random_state=self.random_state)
         module = SequenceClassifier(
-            encoder, n_classes, dropout=self.dropout, pooling=self.pooling,
-            autocast=functools.partial(autocast_context, self.device_, self.precision),  # picklable
+            encoder, n_classes, dropout=self.dropout, pooling=self.pooling, precision=self.precision_
         )
         if self.train_layers != "all":
             freeze_lower_layers(module.encoder, int(self.train_layers))
@@ -270,6 +280,7 @@ class BertFineTuneClassifier(SkorchTextClassifier):
             the message names the parameter, what it must be and what it is.
         """
         texts, codes = self._fit_inputs(X, y)
+        self.precision_ = resolve_precision(self.precision, self.device_, caller=type(self).__name__)
         self.model_path_ = resolve_model_path(self.model_name_or_path)
         self.tokenizer_ = load_tokenizer(self.model_path_)
         token_ids = self._tokenize(texts)
@@ -277,6 +288,11 @@ class BertFineTuneClassifier(SkorchTextClassifier):
             self.net_ = self._build_net(len(self.classes_), len(texts))
             self.net_.fit(token_ids, codes)
         return self
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if hasattr(self, "net_"):
+            self.net_.module_.precision = self.precision_  # re-resolved where "auto" moved devices
 
     @property
     def history_(self):

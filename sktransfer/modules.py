@@ -1,9 +1,8 @@
 """PyTorch modules that put a task head on a pretrained encoder (model-level code, no sklearn)."""
 
-import contextlib
-
 from torch import nn
 
+from ._torch_utils import autocast_context
 from .pooling import pool
 
 __all__ = ["SequenceClassifier", "freeze_lower_layers"]
@@ -22,16 +21,17 @@ class SequenceClassifier(nn.Module):
     pooling : {"mean", "max", "cls"}
         Mean pooling suits sentence-embedding models such as all-MiniLM-L6-v2, which were trained
         with it; "cls" is BERT's original choice.
-    autocast : callable or None
-        Returns the context manager the forward pass runs in (mixed precision); None: none.
-        The logits are always float32.
+    precision : {"float32", "bfloat16", "float16"}
+        The autocast precision of the forward pass (mixed precision: the weights stay float32), on
+        the device of the inputs, so a module moved to another device keeps its precision. The
+        logits are always float32.
     """
 
-    def __init__(self, encoder, n_classes, *, dropout=0.1, pooling="mean", autocast=None):
+    def __init__(self, encoder, n_classes, *, dropout=0.1, pooling="mean", precision="float32"):
         super().__init__()
         self.encoder = encoder
         self.pooling = pooling
-        self.autocast = autocast
+        self.precision = precision
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(encoder.config.hidden_size, n_classes)
 
@@ -48,7 +48,7 @@ class SequenceClassifier(nn.Module):
         -------
         logits : float32 Tensor of shape (batch, n_classes)
         """
-        with self.autocast() if self.autocast is not None else contextlib.nullcontext():
+        with autocast_context(input_ids.device, self.precision):
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             logits = self.head(self.dropout(pool(hidden, attention_mask, self.pooling)))
         return logits.float()

@@ -124,3 +124,17 @@ ELMO_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "elmo"
 def elmo_files():
     """(options.json, weights.hdf5) of AllenNLP's small test ELMo (see tests/fixtures/elmo/NOTICE)."""
     return str(ELMO_FIXTURES / "options.json"), str(ELMO_FIXTURES / "lm_weights.hdf5")
+
+
+@pytest.fixture
+def cpu_amx(monkeypatch):
+    """A function ``(*precisions)``: make this CPU report AMX for those precisions ("bfloat16", "float16").
+
+    ``precision="auto"`` and the slow-precision warning follow it (see sktransfer._device).
+    """
+    from sktransfer import _device
+
+    def set_native(*precisions):
+        monkeypatch.setattr(_device, "cpu_native_precisions", lambda: frozenset(precisions))
+
+    return set_native

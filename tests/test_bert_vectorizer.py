@@ -6,6 +6,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import NotFittedError
 
 from sktransfer import BertVectorizer
+from sktransfer.exceptions import SlowPrecisionWarning
 
 TEXTS = ["a great film", "the plot was very boring and the acting was awful", "", "wonderful !", "i hated it"]
 
@@ -113,8 +114,10 @@ def test_random_twins_with_different_seeds_differ(tiny_bert, fresh_model_memo):
 @pytest.mark.parametrize(
     "precision, dtype", [("float32", torch.float32), ("bfloat16", torch.bfloat16), ("float16", torch.float16)]
 )
-def test_precision_is_the_dtype_inside_the_forward(tiny_bert, precision, dtype):
+def test_precision_is_the_dtype_inside_the_forward(tiny_bert, cpu_amx, precision, dtype):
+    cpu_amx("bfloat16", "float16")  # a CPU that runs them natively: no SlowPrecisionWarning
     vec = BertVectorizer(tiny_bert, precision=precision).fit(TEXTS)
+    assert vec.precision_ == precision
     first_linear = next(m for m in vec.model_.modules() if isinstance(m, torch.nn.Linear))
     seen = []
     handle = first_linear.register_forward_hook(lambda module, args, output: seen.append(output.dtype))
@@ -126,12 +129,67 @@ def test_precision_is_the_dtype_inside_the_forward(tiny_bert, precision, dtype):
     assert X.dtype == np.float32
 
 
-def test_bfloat16_close_to_float32(tiny_bert):
-    full = BertVectorizer(tiny_bert).fit_transform(TEXTS)
+def test_bfloat16_close_to_float32(tiny_bert, cpu_amx):
+    cpu_amx("bfloat16")
+    full = BertVectorizer(tiny_bert, precision="float32").fit_transform(TEXTS)
     half = BertVectorizer(tiny_bert, precision="bfloat16").fit_transform(TEXTS)
     assert half.dtype == np.float32
     cos = (full * half).sum(1) / np.linalg.norm(full, axis=1) / np.linalg.norm(half, axis=1)
     assert cos.min() > 0.99
+
+
+def first_linear_dtypes(vec, texts):
+    first_linear = next(m for m in vec.model_.modules() if isinstance(m, torch.nn.Linear))
+    seen = []
+    handle = first_linear.register_forward_hook(lambda module, args, output: seen.append(output.dtype))
+    try:
+        vec.transform(texts)
+    finally:
+        handle.remove()  # the model is shared with other vectorizers through the memo
+    return set(seen)
+
+
+def test_auto_is_the_default_and_float32_on_a_cpu_without_amx(tiny_bert, cpu_amx, recwarn):
+    cpu_amx()
+    vec = BertVectorizer(tiny_bert).fit(TEXTS)
+    assert vec.precision == "auto" and vec.precision_ == "float32"
+    # The default changed from "float32" to "auto": the same vectors, bit for bit, on such a CPU.
+    float32 = BertVectorizer(tiny_bert, precision="float32").fit_transform(TEXTS)
+    np.testing.assert_array_equal(vec.transform(TEXTS), float32)
+    assert first_linear_dtypes(vec, TEXTS) == {torch.float32}
+    assert not [w for w in recwarn if issubclass(w.category, SlowPrecisionWarning)]
+
+
+def test_auto_is_bfloat16_on_a_cpu_with_amx(tiny_bert, cpu_amx):
+    cpu_amx("bfloat16")
+    vec = BertVectorizer(tiny_bert, precision="auto").fit(TEXTS)
+    assert vec.precision_ == "bfloat16"
+    assert first_linear_dtypes(vec, TEXTS) == {torch.bfloat16}
+
+
+@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
+def test_explicit_reduced_precision_on_a_cpu_without_amx_warns_once(tiny_bert, cpu_amx, precision):
+    cpu_amx()
+    with pytest.warns(SlowPrecisionWarning, match=f"BertVectorizer\\(precision='{precision}'\\)") as record:
+        vec = BertVectorizer(tiny_bert, precision=precision).fit(TEXTS)
+        vec.transform(TEXTS)
+    assert len([w for w in record if issubclass(w.category, SlowPrecisionWarning)]) == 1
+    assert vec.precision_ == precision  # asked for, so kept
+
+
+def test_the_cache_is_keyed_by_the_resolved_precision(tiny_bert, cpu_amx, tmp_path):
+    cpu_amx("bfloat16")
+    auto_bf16 = BertVectorizer(tiny_bert, precision="auto", cache=tmp_path).fit(TEXTS)
+    first = auto_bf16.transform(TEXTS)
+    explicit = BertVectorizer(tiny_bert, precision="bfloat16", cache=tmp_path).fit(TEXTS)
+    assert explicit._cache_namespace(dim=32) == auto_bf16._cache_namespace(dim=32)
+    np.testing.assert_array_equal(explicit.transform(TEXTS), first)  # read back: the same resolved precision
+    cpu_amx()  # the same cache on a CPU without AMX: "auto" is float32 there and must not read bfloat16 vectors
+    auto_fp32 = BertVectorizer(tiny_bert, precision="auto", cache=tmp_path).fit(TEXTS)
+    assert auto_fp32._cache_namespace(dim=32) != auto_bf16._cache_namespace(dim=32)
+    float32 = BertVectorizer(tiny_bert, precision="float32").fit_transform(TEXTS)
+    np.testing.assert_array_equal(auto_fp32.transform(TEXTS), float32)
+    assert np.abs(auto_fp32.transform(TEXTS) - first).max() > 0
 
 
 def test_pandas_output_and_column_transformer(fitted, tiny_bert):

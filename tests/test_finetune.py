@@ -5,6 +5,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import log_loss
 
 from sktransfer import BertFineTuneClassifier
+from sktransfer.exceptions import SlowPrecisionWarning
 from sktransfer.finetune import LinearWarmupDecay
 
 
@@ -181,7 +182,8 @@ def test_length_bucket_batches_cover_every_text_once_and_are_seeded():
     assert list(sampler) != batches  # a new order every epoch
 
 
-def test_bfloat16_fine_tuning(tiny_bert, sentiment_texts):
+def test_bfloat16_fine_tuning(tiny_bert, sentiment_texts, cpu_amx):
+    cpu_amx("bfloat16")
     X, y = sentiment_texts
     clf = make_clf(tiny_bert, precision="bfloat16", max_epochs=30, warmup_ratio=0.0).fit(X, y)
     assert clf.score(X, y) == 1.0
@@ -275,8 +277,12 @@ def test_gradients_are_clipped_to_max_grad_norm(tiny_bert, sentiment_texts):
 
 
 @pytest.mark.parametrize("precision, dtype", [("float32", torch.float32), ("bfloat16", torch.bfloat16)])
-def test_precision_is_the_dtype_inside_the_forward_in_fit_and_predict(tiny_bert, sentiment_texts, precision, dtype):
+def test_precision_is_the_dtype_inside_the_forward_in_fit_and_predict(
+    tiny_bert, sentiment_texts, cpu_amx, precision, dtype
+):
     from skorch.callbacks import Callback
+
+    cpu_amx("bfloat16")
 
     seen = []
 
@@ -291,3 +297,27 @@ def test_precision_is_the_dtype_inside_the_forward_in_fit_and_predict(tiny_bert,
     proba = clf.predict_proba(X)
     assert seen and set(seen) == {dtype}, "predict's forward passes"
     assert proba.dtype == np.float32
+
+
+@pytest.mark.parametrize("native, expected", [((), "float32"), (("bfloat16",), "bfloat16")])
+def test_auto_is_the_default_and_resolved_for_the_cpu(tiny_bert, sentiment_texts, cpu_amx, recwarn, native, expected):
+    cpu_amx(*native)
+    X, y = sentiment_texts
+    clf = make_clf(tiny_bert, max_epochs=1).fit(X, y)
+    assert clf.precision == "auto" and clf.precision_ == expected
+    assert clf.net_.module_.precision == expected
+    assert not [w for w in recwarn if issubclass(w.category, SlowPrecisionWarning)]
+    if expected == "float32":  # the default changed from "float32": the same model on such a CPU
+        np.testing.assert_array_equal(
+            clf.predict_proba(X), make_clf(tiny_bert, max_epochs=1, precision="float32").fit(X, y).predict_proba(X)
+        )
+
+
+def test_explicit_bfloat16_on_a_cpu_without_amx_warns_once(tiny_bert, sentiment_texts, cpu_amx):
+    cpu_amx()
+    X, y = sentiment_texts
+    with pytest.warns(SlowPrecisionWarning, match=r"BertFineTuneClassifier\(precision='bfloat16'\)") as record:
+        clf = make_clf(tiny_bert, max_epochs=1, precision="bfloat16").fit(X, y)
+        clf.predict(X)
+    assert len([w for w in record if issubclass(w.category, SlowPrecisionWarning)]) == 1
+    assert clf.precision_ == "bfloat16"
