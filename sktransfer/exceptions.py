@@ -7,6 +7,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelResolutionError",
     "EmptyTextWarning",
+    "TruncationWarning",
 ]
 
 
@@ -20,3 +21,7 @@ class ModelResolutionError(OSError):
 
 class EmptyTextWarning(UserWarning):
     """Some input texts are empty or whitespace-only; their documented fallback result is used."""
+
+
+class TruncationWarning(UserWarning):
+    """Some input texts are longer than the model reads; the message counts them and says what was kept."""

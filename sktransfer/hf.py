@@ -14,6 +14,7 @@ import importlib.util
 import os
 from pathlib import Path
 
+from .architectures import ensure_pad_token
 from .exceptions import ModelResolutionError
 
 __all__ = [
@@ -162,10 +163,14 @@ def _from_pretrained(loader, path, **kwargs):
 
 
 def load_tokenizer(path):
-    """Load the (fast, where available) tokenizer of a resolved model path."""
+    """Load the (fast, where available) tokenizer of a resolved model path.
+
+    A tokenizer without a padding token (GPT-2's) gets one of its own tokens as padding
+    (:func:`sktransfer.architectures.ensure_pad_token`).
+    """
     from transformers import AutoTokenizer
 
-    return _from_pretrained(AutoTokenizer, path)
+    return ensure_pad_token(_from_pretrained(AutoTokenizer, path))
 
 
 def load_encoder(path, *, pretrained=True, random_state=None):
