@@ -72,13 +72,13 @@ def tokenize_texts(estimator, tokenizer, texts):
         head_fraction=float(getattr(estimator, "head_fraction", 0.25)), stride=int(getattr(estimator, "stride", 0)),
     )
     if encoded.n_truncated and truncation != "chunks":
-        chunks = " or truncation='chunks' (BertVectorizer) to read them whole" if truncation == "head" else ""
         warnings.warn(TruncationWarning(
             f"{type(estimator).__name__}: {encoded.n_truncated} of {len(texts)} texts have more than "
             f"{encoded.budget} tokens of text (max_length={estimator.max_length} less "
             f"{int(estimator.max_length) - encoded.budget} special tokens); truncation="
-            f"{truncation!r} kept {_kept(encoded, estimator)}. Raise max_length, choose another truncation"
-            f"{chunks}, or silence this with warnings.filterwarnings('ignore', category=TruncationWarning)."
+            f"{truncation!r} kept {_kept(encoded, estimator)}. To read more, raise max_length or choose another "
+            "truncation (BertVectorizer's 'chunks' reads whole texts); to silence this: "
+            "warnings.filterwarnings('ignore', category=TruncationWarning)."
         ), stacklevel=3)
     return encoded
 
