@@ -64,7 +64,8 @@ def test_features_are_one_row_per_text_independent_of_the_batch(tiny_model):
 def test_auto_pooling_is_last_for_decoders_and_mean_for_encoders(tiny_model):
     arch, path = tiny_model
     auto = BertVectorizer(path, max_length=32).fit_transform(TEXTS[:4])
-    explicit = BertVectorizer(path, max_length=32, pooling="last" if arch in DECODERS else "mean").fit_transform(TEXTS[:4])
+    pooling = "last" if arch in DECODERS else "mean"
+    explicit = BertVectorizer(path, max_length=32, pooling=pooling).fit_transform(TEXTS[:4])
     np.testing.assert_array_equal(auto, explicit)
 
 
@@ -78,7 +79,8 @@ def test_cls_pooling_is_refused_where_position_0_is_no_summary_token(tiny_model)
         with pytest.raises(InvalidParameterError) as error:
             est.fit(TEXTS, LABELS)
         message = str(error.value)
-        assert f"The 'pooling' parameter of {type(est).__name__} must be one of 'auto', 'mean', 'max', 'last'" in message
+        expected = f"The 'pooling' parameter of {type(est).__name__} must be one of 'auto', 'mean', 'max', 'last'"
+        assert expected in message
         assert "'gpt2' is a decoder-only model" in message and "Use pooling='last'" in message
 
 
