@@ -13,6 +13,8 @@ matmul timed in the same run to normalise them across machines.
     SKTRANSFER_DATA=../shared/data /work/bench-run python benchmarks/long_texts.py \\
         --pool 4000 --n-test 2000 --out docs/long_texts.json
 
+``--pool 2500 --n-test 1000`` halves the cost (n = 2,000 still draws from a larger pool).
+
 Fine-tuning with these strategies is not run here (too heavy for a 2-core CPU at n = 2,000).
 """
 
@@ -65,6 +67,7 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=list(STRATEGIES))
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--device", default="auto", help="'auto': CUDA when available, else the CPU")
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     args = parser.parse_args()
 
@@ -92,7 +95,7 @@ def main():
 
     rows = []
     for name in args.strategies:
-        vec = BertVectorizer(**STRATEGIES[name], batch_size=args.batch_size, device="cpu").fit(texts[:1])
+        vec = BertVectorizer(**STRATEGIES[name], batch_size=args.batch_size, device=args.device).fit(texts[:1])
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TruncationWarning)  # counted above (share_over_*)
