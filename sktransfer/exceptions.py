@@ -12,6 +12,7 @@ __all__ = [
     "EmptyTextWarning",
     "SlowPrecisionWarning",
     "OutOfMemoryWarning",
+    "TruncationWarning",
 ]
 
 
@@ -56,3 +57,5 @@ class OutOfMemoryWarning(UserWarning):
 
     The results are those of a run with the smaller batches (same rows, same order).
     """
+class TruncationWarning(UserWarning):
+    """Some input texts are longer than the model reads; the message counts them and says what was kept."""

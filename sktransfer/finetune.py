@@ -10,12 +10,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._batching import map_batches
 from ._device import resolve_precision
+from ._hf_params import check_pooling, tokenize_texts
 from ._params import (
     BATCH_SIZE,
     BERT_POOLING,
     CALLBACKS,
     DEVICE,
     DROPOUT,
+    HEAD_FRACTION,
     LEARNING_RATE,
     MAX_GRAD_NORM,
     MAX_LENGTH,
@@ -23,6 +25,7 @@ from ._params import (
     POSITIVE_INT,
     PRECISION,
     RANDOM_STATE,
+    TRUNCATION,
     VALIDATION_FRACTION,
     WEIGHT_DECAY,
     NumberInterval,
@@ -30,7 +33,7 @@ from ._params import (
 from ._skorch_classifier import SkorchTextClassifier, length_bucket_loader
 from ._torch_utils import pad_batch
 from ._validation import check_texts
-from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path, tokenizer_texts
+from .hf import DEFAULT_MODEL, load_encoder, load_tokenizer, resolve_model_path
 
 __all__ = ["BertFineTuneClassifier"]
 
@@ -80,10 +83,20 @@ class BertFineTuneClassifier(SkorchTextClassifier):
     ----------
     model_name_or_path : str, default="sentence-transformers/all-MiniLM-L6-v2"
         A local model directory or a Hugging Face hub id.
-    pooling : {"mean", "cls", "max"}, default="mean"
-        How the token vectors of the last layer become the text vector fed to the head.
+    pooling : {"auto", "mean", "cls", "max", "last"}, default="auto"
+        How the token vectors of the last layer become the text vector fed to the head. "auto" is
+        "last" (the last real token) for a decoder-only model such as GPT-2 and "mean" for an
+        encoder; "cls" is refused for a model without a [CLS]-like token at position 0.
     max_length : int >= 2, default=128
-        Texts are truncated to this many tokens (special tokens included).
+        Tokens read per text, special tokens included.
+    truncation : {"head", "tail", "head+tail"}, default="head"
+        What is read of a text longer than ``max_length``: its first tokens, its last tokens, or
+        its first and last tokens (split by ``head_fraction``; special tokens stay in place:
+        ``[CLS] head … tail [SEP]``). Texts cut warn once per call with their number
+        (:class:`~sktransfer.exceptions.TruncationWarning`). See ``docs/long_texts.md``.
+    head_fraction : float in [0, 1], default=0.25
+        With ``truncation="head+tail"``: the share of the kept tokens taken from the start of the
+        text; the rest come from its end.
     batch_size : int, default=16
     lr : float, default=2e-5
         Peak learning rate of AdamW.
@@ -95,7 +108,10 @@ class BertFineTuneClassifier(SkorchTextClassifier):
         then decays linearly to 0 at the last step.
     train_layers : "all" or int, default="all"
         "all" trains every weight. An int k trains the top k transformer blocks and the head, with
-        the embeddings and lower blocks frozen (0: only the head trains).
+        the embeddings and lower blocks frozen (0: only the head trains); a final layer norm after
+        the blocks (GPT-2's) trains with the top block. ALBERT's layers share the weights of its
+        layer groups (one group in the published models), so for ALBERT k counts layer groups:
+        1 trains the shared group, which every layer uses.
     dropout : float, default=0.1
         Dropout before the classification layer.
     validation_fraction : float or None, default=None
@@ -147,8 +163,10 @@ class BertFineTuneClassifier(SkorchTextClassifier):
         self,
         model_name_or_path=DEFAULT_MODEL,
         *,
-        pooling="mean",
+        pooling="auto",
         max_length=128,
+        truncation="head",
+        head_fraction=0.25,
         batch_size=16,
         lr=2e-5,
         max_epochs=3,
@@ -169,6 +187,8 @@ class BertFineTuneClassifier(SkorchTextClassifier):
         self.model_name_or_path = model_name_or_path
         self.pooling = pooling
         self.max_length = max_length
+        self.truncation = truncation
+        self.head_fraction = head_fraction
         self.batch_size = batch_size
         self.lr = lr
         self.max_epochs = max_epochs
@@ -191,6 +211,8 @@ class BertFineTuneClassifier(SkorchTextClassifier):
         "model_name_or_path": MODEL_PATH,
         "pooling": BERT_POOLING,
         "max_length": MAX_LENGTH,
+        "truncation": TRUNCATION,
+        "head_fraction": HEAD_FRACTION,
         "batch_size": BATCH_SIZE,
         "lr": LEARNING_RATE,
         "max_epochs": [POSITIVE_INT],
@@ -212,10 +234,7 @@ class BertFineTuneClassifier(SkorchTextClassifier):
 
     # -- skorch assembly ----------------------------------------------------------------------
     def _tokenize(self, texts):
-        ids = self.tokenizer_(
-            tokenizer_texts(texts), truncation=True, max_length=int(self.max_length), padding=False,
-            return_attention_mask=False, return_token_type_ids=False,
-        )["input_ids"]
+        ids = tokenize_texts(self, self.tokenizer_, texts).rows
         out = np.empty(len(ids), dtype=object)  # an object array: skorch indexes it like any array
         out[:] = [np.asarray(row, dtype=np.int64) for row in ids]
         return out
@@ -226,7 +245,8 @@ class BertFineTuneClassifier(SkorchTextClassifier):
 
         encoder = load_encoder(self.model_path_, pretrained=self.pretrained, random_state=self.random_state)
         module = SequenceClassifier(
-            encoder, n_classes, dropout=self.dropout, pooling=self.pooling, precision=self.precision_
+            encoder, n_classes, dropout=self.dropout, pooling=check_pooling(self, encoder.config, self.tokenizer_),
+            precision=self.precision_,
         )
         if self.train_layers != "all":
             freeze_lower_layers(module.encoder, int(self.train_layers))

@@ -15,6 +15,7 @@ import json
 import os
 from pathlib import Path
 
+from .architectures import ensure_pad_token
 from .exceptions import ModelFileError, ModelResolutionError
 
 __all__ = [
@@ -280,6 +281,9 @@ def _from_pretrained(loader, path, **kwargs):
 def load_tokenizer(path):
     """Load the (fast, where available) tokenizer of a resolved model path.
 
+    A tokenizer without a padding token (GPT-2's) gets one of its own tokens as padding
+    (:func:`sktransfer.architectures.ensure_pad_token`).
+
     Raises
     ------
     ModelFileError
@@ -297,7 +301,7 @@ def load_tokenizer(path):
             "Copy the tokenizer files of the model into that folder (or save them with "
             "tokenizer.save_pretrained())."
         )
-    return tokenizer
+    return ensure_pad_token(tokenizer)
 
 
 def load_encoder(path, *, pretrained=True, random_state=None):

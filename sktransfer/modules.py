@@ -3,6 +3,7 @@
 from torch import nn
 
 from ._torch_utils import autocast_context
+from .architectures import modules_after_blocks, transformer_blocks
 from .pooling import pool
 
 __all__ = ["SequenceClassifier", "freeze_lower_layers"]
@@ -18,7 +19,7 @@ class SequenceClassifier(nn.Module):
     n_classes : int
     dropout : float
         Dropout on the pooled vector before the linear layer.
-    pooling : {"mean", "max", "cls"}
+    pooling : {"mean", "max", "cls", "last"}
         Mean pooling suits sentence-embedding models such as all-MiniLM-L6-v2, which were trained
         with it; "cls" is BERT's original choice.
     precision : {"float32", "bfloat16", "float16"}
@@ -54,25 +55,12 @@ class SequenceClassifier(nn.Module):
         return logits.float()
 
 
-def _encoder_layers(encoder):
-    """The list of transformer blocks of a Hugging Face encoder, for the common layouts."""
-    for path in ("encoder.layer", "transformer.layer", "layers", "encoder.layers", "h"):
-        obj = encoder
-        try:
-            for part in path.split("."):
-                obj = getattr(obj, part)
-        except AttributeError:
-            continue
-        if isinstance(obj, nn.ModuleList):
-            return obj
-    raise ValueError(
-        f"Cannot find the transformer blocks of {type(encoder).__name__} to freeze them; "
-        "use train_layers='all' for this model."
-    )
-
-
 def freeze_lower_layers(encoder, n_trainable):
     """Freeze the embeddings and all but the top ``n_trainable`` transformer blocks of ``encoder``.
+
+    The blocks are found by :func:`sktransfer.architectures.transformer_blocks` (for ALBERT, its
+    shared layer groups); a final layer norm after the last block (GPT-2's ``ln_f``) trains with
+    the top block.
 
     Parameters
     ----------
@@ -85,7 +73,7 @@ def freeze_lower_layers(encoder, n_trainable):
     int
         The number of blocks in the encoder.
     """
-    blocks = _encoder_layers(encoder)
+    blocks = transformer_blocks(encoder)
     if not 0 <= n_trainable <= len(blocks):
         raise ValueError(
             f"train_layers must be 'all' or an int in [0, {len(blocks)}] for this model, got {n_trainable}."
@@ -93,4 +81,7 @@ def freeze_lower_layers(encoder, n_trainable):
     encoder.requires_grad_(False)
     for block in blocks[len(blocks) - n_trainable :]:
         block.requires_grad_(True)
+    if n_trainable:
+        for module in modules_after_blocks(encoder):
+            module.requires_grad_(True)
     return len(blocks)

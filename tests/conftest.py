@@ -1,10 +1,12 @@
-"""Shared fixtures: tiny BERT models built by the tests themselves, the real MiniLM, IMDB location."""
+"""Shared fixtures: tiny models (BERT, every supported architecture) built by the tests, the real MiniLM, IMDB."""
 
 import json
 import os
 from pathlib import Path
 
 import pytest
+
+from .tiny_architectures import ARCHITECTURES, write_tiny_model
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +51,16 @@ def write_tiny_bert(path, *, seed=1234, num_hidden_layers=2):
 def tiny_bert(tmp_path_factory):
     """Path of a tiny random BERT model directory (built once per test session)."""
     return str(write_tiny_bert(tmp_path_factory.mktemp("tiny_bert")))
+
+
+@pytest.fixture(scope="session", params=ARCHITECTURES)
+def tiny_model(request, tmp_path_factory):
+    """(architecture, path) of a tiny random model of each supported architecture, with its trained tokenizer.
+
+    Built once per session (see tests/tiny_architectures.py); tests using it run once per architecture.
+    """
+    arch = request.param
+    return arch, str(write_tiny_model(arch, tmp_path_factory.mktemp(f"tiny_{arch}")))
 
 
 @pytest.fixture

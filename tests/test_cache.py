@@ -67,6 +67,8 @@ def test_only_missing_texts_are_computed(tiny_bert, tmp_path):
         {"layers": 0},
         {"normalize": True},
         {"max_length": 3},
+        {"max_length": 4, "truncation": "tail"},
+        {"max_length": 4, "truncation": "chunks"},
         {"pretrained": False, "random_state": 0},
     ],
 )

@@ -34,6 +34,9 @@ CASES = {
         "pooling": (3, "median"),
         "layers": ("last", 7),  # 7: this model has 3 hidden states
         "max_length": (2.5, 1),
+        "truncation": (3, "middle"),
+        "head_fraction": ("x", 1.5),
+        "stride": (1.5, -1),
         "batch_size": ("8", 0),
         "device": (3, "tpu"),
         "pretrained": ("yes", NO_WRONG_VALUE),
@@ -63,6 +66,8 @@ CASES = {
         "model_name_or_path": (3, ""),
         "pooling": (3, "sum"),
         "max_length": ("128", 1),
+        "truncation": (3, "chunks"),  # windows give several vectors per text: features only
+        "head_fraction": ("x", -0.1),
         "batch_size": (1.5, 0),
         "lr": ("x", 0),
         "max_epochs": (2.0, 0),
@@ -219,6 +224,16 @@ def test_model_dependent_wrong_type_is_a_type_error_naming_parameter_and_value(m
     assert_names_parameter_and_value(error, cls, "layers", value)
 
 
+def test_stride_must_leave_the_chunk_windows_room_to_advance(make):
+    # max_length 6 less [CLS] and [SEP]: windows of 4 tokens of text, so stride is at most 3.
+    make(BertVectorizer, truncation="chunks", max_length=6, stride=3).fit(TEXTS)
+    with pytest.raises(ValueError) as error:
+        make(BertVectorizer, truncation="chunks", max_length=6, stride=4).fit(TEXTS)
+    assert_names_parameter_and_value(error, BertVectorizer, "stride", 4)
+    assert "must be an int in [0, 3]" in str(error.value)
+    make(BertVectorizer, truncation="head", max_length=6, stride=4).fit(TEXTS)  # stride is for chunks only
+
+
 def test_train_layers_beyond_the_model_depth_is_a_value_error(make):
     with pytest.raises(ValueError, match=r"train_layers must be 'all' or an int in \[0, 2\] for this model, got 9"):
         fit(make(BertFineTuneClassifier, train_layers=9))
@@ -234,6 +249,8 @@ def test_train_layers_beyond_the_model_depth_is_a_value_error(make):
         (BertVectorizer, {"precision": "float32"}),
         (BertVectorizer, {"precision": "bfloat16"}),
         (BertVectorizer, {"precision": "float16"}),
+        (BertVectorizer, {"truncation": "chunks", "stride": np.int64(0), "head_fraction": 1, "pooling": "last"}),
+        (BertFineTuneClassifier, {"truncation": "head+tail", "head_fraction": 0.0, "pooling": "auto"}),
         (ELMoVectorizer, {"layers": (0.2, 0.3, 0.5), "gamma": -2, "preset": "small", "max_tokens": None}),
         (ELMoVectorizer, {"layers": -1, "tokenizer": str.split, "cache": Path("c"), "device": "mps"}),
         (BertFineTuneClassifier, {"train_layers": 0, "validation_fraction": 0.2, "max_grad_norm": None, "lr": 1}),

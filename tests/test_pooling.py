@@ -23,7 +23,17 @@ def test_cls_is_first_position(batch):
     torch.testing.assert_close(pool(*batch, "cls"), torch.tensor([[1.0, 2.0], [5.0, 6.0]]))
 
 
-@pytest.mark.parametrize("method", ["mean", "max", "mean_max"])
+def test_last_is_the_last_real_token_with_right_padding(batch):
+    torch.testing.assert_close(pool(*batch, "last"), torch.tensor([[3.0, -4.0], [5.0, 6.0]]))
+
+
+def test_last_is_the_last_real_token_with_left_padding():
+    hidden = torch.tensor([[[9.0], [1.0], [2.0]], [[9.0], [9.0], [7.0]]])
+    mask = torch.tensor([[0, 1, 1], [0, 0, 1]])
+    torch.testing.assert_close(pool(hidden, mask, "last"), torch.tensor([[2.0], [7.0]]))
+
+
+@pytest.mark.parametrize("method", ["mean", "max", "mean_max", "last"])
 def test_all_padding_row_pools_to_zero(method):
     hidden = torch.randn(1, 3, 4)
     out = pool(hidden, torch.zeros(1, 3), method)

@@ -1,0 +1,124 @@
+"""Long IMDB reviews with frozen MiniLM features: which truncation reads them best, and at what cost?
+
+all-MiniLM-L6-v2 features (mean pooling) + LogisticRegression, for four ways of fitting a review
+into the encoder: ``head`` at 128 and 256 word pieces, ``head+tail`` at 256 (``head_fraction``
+0.25) and ``chunks`` (whole reviews in windows of 256, no overlap, pooled weighted by tokens).
+
+Features are computed once per strategy for a training pool and the test reviews, then reused:
+for each training size and seed, a stratified subsample of the pool (``train_test_split`` with
+``random_state=seed``) trains the classifier, which is scored on the test reviews. Times are the
+wall-clock of ``transform`` over pool + test (length-sorted batches of 32, float32), with an fp32
+matmul timed in the same run to normalise them across machines.
+
+    SKTRANSFER_DATA=../shared/data /work/bench-run python benchmarks/long_texts.py \\
+        --pool 4000 --n-test 2000 --out docs/long_texts.json
+
+``--pool 2500 --n-test 1000`` halves the cost (n = 2,000 still draws from a larger pool).
+
+Fine-tuning with these strategies is not run here (too heavy for a 2-core CPU at n = 2,000).
+"""
+
+import argparse
+import json
+import platform
+import time
+import warnings
+
+import numpy as np
+
+STRATEGIES = {
+    "head 128": {"max_length": 128, "truncation": "head"},
+    "head 256": {"max_length": 256, "truncation": "head"},
+    "head+tail 256": {"max_length": 256, "truncation": "head+tail", "head_fraction": 0.25},
+    "chunks 256": {"max_length": 256, "truncation": "chunks", "stride": 0},
+}
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def matmul_gflops(n=1024, repeats=5):
+    """fp32 matmul throughput of this machine now (median of ``repeats``)."""
+    import torch
+
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / float(np.median(times)) / 1e9
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pool", type=int, default=4000, help="training reviews embedded once, subsampled per seed")
+    parser.add_argument("--n-test", type=int, default=2000)
+    parser.add_argument("--train-sizes", type=int, nargs="+", default=[500, 2000])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=list(STRATEGIES))
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--device", default="auto", help="'auto': CUDA when available, else the CPU")
+    parser.add_argument("--out", default=None, help="write the results as JSON here")
+    args = parser.parse_args()
+
+    import torch
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+
+    from sktransfer import BertVectorizer
+    from sktransfer.datasets import fetch_imdb
+    from sktransfer.exceptions import TruncationWarning
+
+    X_pool, y_pool = fetch_imdb("train", n_samples=args.pool, random_state=0, return_X_y=True)
+    X_test, y_test = fetch_imdb("test", n_samples=args.n_test, random_state=0, return_X_y=True)
+    y_pool, y_test = np.asarray(y_pool), np.asarray(y_test)
+    texts = list(X_pool) + list(X_test)
+    tokenizer = BertVectorizer(max_length=256).fit(texts[:1]).tokenizer_
+    lengths = np.array([len(ids) for ids in tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]])
+    info = {
+        "cpu": cpu_name(), "torch_threads": torch.get_num_threads(), "date": time.strftime("%Y-%m-%d"),
+        "pool": args.pool, "n_test": args.n_test, "train_sizes": args.train_sizes, "seeds": args.seeds,
+        "word_pieces_median": float(np.median(lengths)), "share_over_254": float(np.mean(lengths > 254)),
+        "share_over_126": float(np.mean(lengths > 126)), "matmul_gflops_before": matmul_gflops(),
+    }
+    print(json.dumps(info), flush=True)
+
+    rows = []
+    for name in args.strategies:
+        vec = BertVectorizer(**STRATEGIES[name], batch_size=args.batch_size, device=args.device).fit(texts[:1])
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TruncationWarning)  # counted above (share_over_*)
+            features = vec.transform(texts)
+        seconds = time.perf_counter() - start
+        F_pool, F_test = features[: args.pool], features[args.pool :]
+        for n in args.train_sizes:
+            for seed in args.seeds:
+                chosen, _ = train_test_split(np.arange(args.pool), train_size=n, stratify=y_pool, random_state=seed)
+                clf = LogisticRegression(max_iter=2000).fit(F_pool[chosen], y_pool[chosen])
+                accuracy = float(np.mean(clf.predict(F_test) == y_test))
+                rows.append({"strategy": name, "n_train": n, "seed": seed, "accuracy": accuracy,
+                             "feature_seconds": seconds, "texts_per_s": len(texts) / seconds})
+        summary = {n: np.mean([r["accuracy"] for r in rows if r["strategy"] == name and r["n_train"] == n])
+                   for n in args.train_sizes}
+        print(f"{name:14s} {seconds:7.1f} s ({len(texts) / seconds:5.1f} texts/s)  "
+              + "  ".join(f"n={n}: {acc:.4f}" for n, acc in summary.items()), flush=True)
+    info["matmul_gflops_after"] = matmul_gflops()
+    print(json.dumps({"matmul_gflops_after": info["matmul_gflops_after"]}))
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            json.dump({"info": info, "rows": rows}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
