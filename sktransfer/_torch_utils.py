@@ -9,7 +9,7 @@ PRECISIONS = ("float32", "bfloat16", "float16")
 
 
 def pad_batch(token_ids, pad_id):
-    """Pad a list of token-id lists to the longest one; returns (input_ids, attention_mask) LongTensors."""
+    """Pad token-id rows (lists or int arrays) to the longest one; returns (input_ids, attention_mask) LongTensors."""
     import torch
 
     width = max(len(ids) for ids in token_ids)

@@ -1,6 +1,6 @@
 """Fit texts into a transformer's ``max_length``: head, tail or head+tail truncation, or chunk windows.
 
-Token-level code on plain lists of ids (no torch, no scikit-learn). A text is tokenized without
+Token-level code on lists and arrays of ids (no torch, no scikit-learn). A text is tokenized without
 special tokens, its tokens are cut (or split into windows) to the budget that ``max_length`` leaves
 after the special tokens, and each sequence then gets the tokenizer's own special tokens around it:
 ``[CLS] head … tail [SEP]`` for BERT, ``<s> … </s>`` for RoBERTa, nothing for GPT-2.
@@ -21,11 +21,12 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = [
-    "TRUNCATIONS", "Encoded", "SpecialTokens", "cut", "encode_texts", "head_length", "pool_windows", "special_tokens",
-    "windows",
+    "TOKENIZE_CHUNK", "TRUNCATIONS", "Encoded", "SpecialTokens", "cut", "encode_texts", "head_length", "pool_windows",
+    "special_tokens", "windows",
 ]
 
 TRUNCATIONS = ("head", "tail", "head+tail", "chunks")
+TOKENIZE_CHUNK = 1024  # texts per tokenizer call in encode_texts: bounds its memory, keeps the batch speed-up
 
 
 class SpecialTokens(NamedTuple):
@@ -45,7 +46,7 @@ class Encoded(NamedTuple):
 
     Attributes
     ----------
-    rows : list of list of int
+    rows : list of ndarray of int32
         Token ids with special tokens, one row per text, or per window with ``"chunks"``.
     owners : ndarray of int
         The text (position in the input) each row belongs to; rows of one text are consecutive.
@@ -149,7 +150,8 @@ def _filler_id(tokenizer):
     return 0
 
 
-def encode_texts(tokenizer, texts, *, max_length, truncation="head", head_fraction=0.25, stride=0):
+def encode_texts(tokenizer, texts, *, max_length, truncation="head", head_fraction=0.25, stride=0,
+                 chunk_size=TOKENIZE_CHUNK):
     """Token ids of ``texts`` for a model that reads at most ``max_length`` tokens.
 
     Parameters
@@ -164,6 +166,9 @@ def encode_texts(tokenizer, texts, *, max_length, truncation="head", head_fracti
         The head's share of the budget with ``"head+tail"``.
     stride : int, default=0
         Tokens shared by consecutive windows with ``"chunks"``.
+    chunk_size : int >= 1, default=TOKENIZE_CHUNK
+        Texts per tokenizer call. The rows do not depend on it; the memory does: the full-length
+        token ids of ``chunk_size`` texts are alive at a time.
 
     Returns
     -------
@@ -176,24 +181,26 @@ def encode_texts(tokenizer, texts, *, max_length, truncation="head", head_fracti
             f"max_length={max_length} leaves no room for text after the {specials.count} special tokens of this "
             "tokenizer; raise max_length."
         )
-    # No truncation here: the full length tells which texts are too long, and where the tail is.
-    # verbose=False: the tokenizer's own "longer than the maximum" notice does not apply, we cut.
-    token_ids = tokenizer(
-        list(texts), add_special_tokens=False, truncation=False, padding=False,
-        return_attention_mask=False, return_token_type_ids=False, verbose=False,
-    )["input_ids"]
     prefix, suffix = list(specials.prefix), list(specials.suffix)
     filler = [] if specials.count else [_filler_id(tokenizer)]
-    rows, owners = [], []
-    for owner, ids in enumerate(token_ids):
-        if truncation == "chunks":
-            pieces = windows(ids, budget, stride)
-        else:
-            pieces = [cut(ids, budget, truncation, head_fraction)]
-        for piece in pieces:
-            rows.append(prefix + piece + suffix if (piece or specials.count) else filler)
-            owners.append(owner)
-    n_truncated = sum(len(ids) > budget for ids in token_ids)
+    texts = list(texts)
+    rows, owners, n_truncated = [], [], 0
+    for first in range(0, len(texts), int(chunk_size)):
+        # No truncation here: the full length tells which texts are too long, and where the tail is.
+        # verbose=False: the tokenizer's own "longer than the maximum" notice does not apply, we cut.
+        token_ids = tokenizer(
+            texts[first : first + int(chunk_size)], add_special_tokens=False, truncation=False, padding=False,
+            return_attention_mask=False, return_token_type_ids=False, verbose=False,
+        )["input_ids"]
+        for owner, ids in enumerate(token_ids, start=first):
+            if truncation == "chunks":
+                pieces = windows(ids, budget, stride)
+            else:
+                pieces = [cut(ids, budget, truncation, head_fraction)]
+            for piece in pieces:
+                rows.append(np.array(prefix + piece + suffix if (piece or specials.count) else filler, dtype=np.int32))
+                owners.append(owner)
+            n_truncated += len(ids) > budget
     return Encoded(rows, np.asarray(owners, dtype=np.int64), int(n_truncated), budget)
 
 

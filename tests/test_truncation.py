@@ -63,7 +63,8 @@ def test_head_is_what_the_tokenizer_truncation_keeps(tiny_model):
         expected = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
         if not special_tokens(tokenizer).count:  # GPT-2 reads an empty text as its end-of-text token
             expected[2] = [tokenizer.eos_token_id]
-        assert rows == expected
+        assert [row.tolist() for row in rows] == expected
+        assert all(row.dtype == np.int32 for row in rows)  # compact rows, not lists of Python ints
 
 
 @pytest.mark.parametrize("strategy", ["tail", "head+tail", "chunks"])
@@ -82,8 +83,38 @@ def test_each_strategy_keeps_the_exact_tokens_between_the_special_tokens(tiny_mo
         "head+tail": [ids[:3] + ids[-6:]],  # floor(0.34 * 9) = 3
         "chunks": [ids[start : start + 9] for start in range(0, len(ids) - 2, 7)],  # step 9 - 2
     }[strategy]
-    assert encoded.rows == [prefix + piece + suffix for piece in expected]
+    assert [row.tolist() for row in encoded.rows] == [prefix + piece + suffix for piece in expected]
     assert encoded.n_truncated == 1 and encoded.budget == 9 and list(encoded.owners) == [0] * len(expected)
+
+
+class SpyTokenizer:
+    """Wraps a tokenizer and records how many texts each batched call (a list of texts) got."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer, self.batches = tokenizer, []
+
+    def __call__(self, texts, **kwargs):
+        if isinstance(texts, list):
+            self.batches.append(len(texts))
+        return self.tokenizer(texts, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.tokenizer, name)
+
+
+@pytest.mark.parametrize("strategy", ["head", "tail", "head+tail", "chunks"])
+def test_texts_are_tokenized_in_chunks_with_the_rows_of_one_call(tiny_model, strategy):
+    _, path = tiny_model
+    texts = [f"{TEXTS[i % len(TEXTS)]} {i}" for i in range(23)]  # distinct texts, some longer than a row
+    kwargs = dict(max_length=8, truncation=strategy, head_fraction=0.4, stride=1)
+    whole = encode_texts(load_tokenizer(path), texts, chunk_size=len(texts), **kwargs)
+    spy = SpyTokenizer(load_tokenizer(path))
+    chunked = encode_texts(spy, texts, chunk_size=5, **kwargs)
+    assert spy.batches == [5, 5, 5, 5, 3]  # never more than chunk_size texts tokenized at once
+    assert [row.tolist() for row in chunked.rows] == [row.tolist() for row in whole.rows]
+    np.testing.assert_array_equal(chunked.owners, whole.owners)  # rows in text order across the chunks
+    assert chunked.n_truncated == whole.n_truncated > 0 and chunked.budget == whole.budget
+    assert len(set(chunked.owners.tolist())) == len(texts)
 
 
 def test_one_warning_per_call_counts_the_truncated_texts(tiny_bert):
