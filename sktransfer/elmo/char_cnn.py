@@ -113,6 +113,15 @@ class CharCNN(nn.Module):
         lead_shape = char_ids.shape[:-1]
         flat = char_ids.reshape(-1, char_ids.shape[-1])
         x = self._convolve_and_pool(flat)
+        if torch.is_grad_enabled():
+            out = self._highway_and_project(x)
+        else:
+            # In chunks, so that the (rows, 2 * n_filters) highway buffer stays small: a buffer
+            # over glibc's mmap threshold is mapped (and page-faulted) afresh on every allocation.
+            out = torch.cat([self._highway_and_project_inplace(part) for part in x.split(_CHUNK_ROWS)])
+        return out.reshape(*lead_shape, self.output_dim)
+
+    def _highway_and_project(self, x: torch.Tensor) -> torch.Tensor:
         n = self.n_filters
         for weight, bias in zip(self.highway_weight, self.highway_bias):
             both = torch.addmm(bias, x, weight)
@@ -120,8 +129,19 @@ class CharCNN(nn.Module):
             # bilm-tf names the gate's weights "carry", but the gate multiplies the transform.
             gate = torch.sigmoid(both[:, n:])
             x = gate * nonlinear + (1.0 - gate) * x
-        out = torch.addmm(self.projection_bias, x, self.projection_weight)
-        return out.reshape(*lead_shape, self.output_dim)
+        return torch.addmm(self.projection_bias, x, self.projection_weight)
+
+    def _highway_and_project_inplace(self, x: torch.Tensor) -> torch.Tensor:
+        """``_highway_and_project`` without autograd: the same arithmetic, in place in one buffer."""
+        n = self.n_filters
+        for weight, bias in zip(self.highway_weight, self.highway_bias):
+            both = torch.addmm(bias, x, weight)
+            transformed = both[:, :n].relu_()
+            gate = both[:, n:].sigmoid_()
+            transformed.mul_(gate)  # gate * nonlinear
+            # (1 - gate) * x + gate * nonlinear: the same two products and sum as above.
+            x = gate.neg_().add_(1.0).mul_(x).add_(transformed)
+        return torch.addmm(self.projection_bias, x, self.projection_weight)
 
     def _convolve_and_pool(self, flat: torch.Tensor) -> torch.Tensor:
         """Max-pooled, activated convolution features ``(tokens, n_filters)`` of ``(tokens, 50)`` ids.

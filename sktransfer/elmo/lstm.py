@@ -16,8 +16,10 @@ Implementation choices (why this is fast on CPU):
 * The backward direction runs over each sequence reversed *within its own length*, so
   both directions have identical lengths and are computed together with batched
   matmuls (leading dimension 2): one Python step serves both directions.
-* ``x_t @ W_x + b`` for all time steps is one matmul before the recurrence; each step
-  only does ``h @ W_h`` and ``(...) @ W_p``.
+* Under autograd, ``x_t @ W_x + b`` for all time steps is one matmul before the
+  recurrence and each step only does ``h @ W_h`` and ``(...) @ W_p``. Without autograd
+  each step does ``[x_t | h] @ [W_x; W_h] + b`` as one matmul into a small reused buffer
+  (faster on CPU: a wider inner dimension, no large temporaries; see ``_run_layer``).
 * Sequences are sorted by length (descending) and the active batch shrinks as they
   end, so no arithmetic is spent on padding and a row's numbers do not depend on how
   much padding its batch has.
@@ -32,6 +34,7 @@ same numbers (``tests/elmo/test_lstm.py`` checks outputs and gradients against p
 
 from __future__ import annotations
 
+import math
 from typing import Optional, Tuple
 
 import torch
@@ -216,49 +219,45 @@ class ElmoLstm(nn.Module):
         if torch.is_grad_enabled():
             return self._run_layer_differentiable(layer, layer_input, h, c, batch_sizes, packed_index)
         _, steps, batch, dim = layer_input.shape
-        cell = self.cell_size
-        # Input contribution of every time step in one matmul; the bias rides along.
-        projected = torch.baddbmm(
-            layer.bias.unsqueeze(1), layer_input.reshape(2, steps * batch, dim), layer.input_weight
-        ).view(2, steps, batch, 4 * cell)
-        state_weight, projection_weight = layer.state_weight, layer.projection_weight
+        cell, hidden = self.cell_size, self.hidden_size
+        # One matmul per step, [x_t | h_{t-1}] @ [W_x; W_h] + b, rather than x @ W_x for all
+        # steps up front plus h @ W_h per step: on CPU it was 1.5-2.7x faster per layer. The
+        # inner dimension doubles (128 -> 256 for the published models), which suits the GEMM
+        # kernels better, and there is no (2, steps * batch, 4 * cell) buffer: a buffer over
+        # glibc's mmap threshold (32 MiB at most) is mapped and page-faulted afresh on every
+        # allocation, which cost about as much as the arithmetic. Every buffer below is small
+        # and written in place.
+        weight = torch.cat([layer.input_weight, layer.state_weight], dim=1)  # (2, D + H, 4C)
+        bias = layer.bias.unsqueeze(1)
+        projection_weight = layer.projection_weight
         cell_clip, proj_clip = self.cell_clip, self.proj_clip
-
-        # Without autograd the gate buffer is updated in place (no copies, no allocations).
-        step_outputs = []
-        finished_h, finished_c = [], []
-        active = batch
+        inputs = layer_input.new_empty(2, batch, dim + hidden)
+        inputs[..., dim:] = h
+        gate_buffer = layer_input.new_empty(2 * batch * 4 * cell)
+        memory = layer_input.new_empty(2 * batch * cell)
+        h_raw = layer_input.new_empty(2 * batch * hidden)
+        out = layer_input.new_zeros(2, steps, batch, hidden)
+        # Rows are sorted by length, so the rows active at a step are a prefix; a finished
+        # row's entries in final_h / c are simply no longer written.
+        final_h, c = h.clone(), c.clone()
         for t in range(steps):
             n = batch_sizes[t]
-            if n != active:
-                # Rows n..active-1 ended at step t-1: their current state is final.
-                finished_h.append(h[:, n:active])
-                finished_c.append(c[:, n:active])
-                h, c, active = h[:, :n], c[:, :n], n
-            gates = projected[:, t, :n].baddbmm_(h, state_weight)
+            inputs[:, :n, :dim] = layer_input[:, t, :n]
+            gates = torch.baddbmm(bias, inputs[:, :n], weight, out=_leading(gate_buffer, 2, n, 4 * cell))
             sig = gates[..., : 3 * cell].sigmoid_()
             candidate = gates[..., 3 * cell:].tanh_()
-            c = sig[..., :cell] * candidate + sig[..., cell: 2 * cell] * c
-            output_gate = sig[..., 2 * cell:]
+            c_t = c[:, :n]
+            c_t.mul_(sig[..., cell: 2 * cell]).addcmul_(sig[..., :cell], candidate)
             if cell_clip is not None:
-                c = torch.clamp(c, -cell_clip, cell_clip)
-            h = torch.bmm(output_gate * torch.tanh(c), projection_weight)
+                c_t.clamp_(-cell_clip, cell_clip)
+            m = torch.tanh(c_t, out=_leading(memory, 2, n, cell)).mul_(sig[..., 2 * cell:])
+            h_t = torch.bmm(m, projection_weight, out=_leading(h_raw, 2, n, hidden))
             if proj_clip is not None:
-                h = torch.clamp(h, -proj_clip, proj_clip)
-            step_outputs.append(h)
-        finished_h.append(h)
-        finished_c.append(c)
-        # Finished blocks were collected from the tail of the sorted batch towards the head.
-        final_h = torch.cat(finished_h[::-1], dim=1)
-        final_c = torch.cat(finished_c[::-1], dim=1)
-
-        hidden = self.hidden_size
-        if step_outputs:
-            packed = torch.cat(step_outputs, dim=1)  # (2, n_valid_positions, H), time-major
-            out = packed.new_zeros(2, steps * batch, hidden).index_copy(1, packed_index, packed)
-        else:
-            out = layer_input.new_zeros(2, 0, hidden)
-        return out.view(2, steps, batch, hidden), final_h, final_c
+                h_t = h_t.clamp_(-proj_clip, proj_clip)
+            out[:, t, :n] = h_t
+            inputs[:, :n, dim:] = h_t
+            final_h[:, :n] = h_t
+        return out, final_h, c
 
     def _run_layer_differentiable(self, layer, layer_input, h, c, batch_sizes, packed_index):
         """``_run_layer`` under autograd: the recurrence is one :class:`_Recurrence` node.
@@ -274,6 +273,11 @@ class ElmoLstm(nn.Module):
         )
         out = packed.new_zeros(2, steps * batch, self.hidden_size).index_copy(1, packed_index, packed)
         return out.view(2, steps, batch, self.hidden_size), final_h, final_c
+
+
+def _leading(buffer, *shape):
+    """The first elements of a flat buffer as a contiguous tensor of ``shape`` (out= targets must be contiguous)."""
+    return buffer[: math.prod(shape)].view(shape)
 
 
 def _step_offsets(batch_sizes, batch):
