@@ -97,7 +97,7 @@ def main(argv=None):
         raise SystemExit(f"expected sentence-transformers' MiniLM to mean-pool and normalise; it does {settings}")
     ours = BertVectorizer(path, pooling="mean", normalize=True, max_length=args.max_length,
                           batch_size=args.batch_size, device="cpu").fit(texts[:2])
-    n_tokens = sum(len(ids) for ids in ours._tokenize(texts))
+    n_tokens = sum(len(ids) for ids in ours._tokenize(texts).rows)
 
     def run_ours():
         return ours.transform(texts)

@@ -126,7 +126,7 @@ def main(argv=None):
     }
     for vec in vectorizers.values():
         vec.fit(texts[:2]).transform(texts[:2])  # load (shared model) and warm up
-    n_tokens = sum(len(ids) for ids in vectorizers["float32"]._tokenize(texts))
+    n_tokens = sum(len(ids) for ids in vectorizers["float32"]._tokenize(texts).rows)
 
     # How many texts each reduced precision can run within the budget (from a 4-text timing).
     subset = {}
