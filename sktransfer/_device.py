@@ -116,7 +116,7 @@ PRECISION_CHOICES = ("auto", "float32", "bfloat16", "float16")
 _MEASURED_SLOWER = (
     "on CPUs without AMX, reduced-precision autocast was measured slower than float32 "
     "(MiniLM features in bfloat16: 0.66-0.68x float32 on an Intel Xeon with AVX512-BF16, "
-    "about 0.3x on an AMD EPYC with AVX2; see docs/precision.md)"
+    "0.18-0.30x on an AMD EPYC with AVX2; see docs/precision.md)"
 )
 
 
