@@ -33,13 +33,13 @@ import argparse
 import copy
 import json
 import os
-import platform
 import tempfile
 import time
 import types
 
 import numpy as np
 import torch
+from _timing import cpu_model
 
 from sktransfer import BertVectorizer
 from sktransfer.datasets import fetch_imdb
@@ -57,15 +57,6 @@ def matmul_gflops(n=1024, repeats=20):
     return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 class _EncoderOutput(torch.nn.Module):
@@ -239,13 +230,13 @@ def main(argv=None):
         gflops_before = matmul_gflops()
         rows = speed(vectorizer, candidates, list(texts), args.repeats)
         gflops = float(np.median([gflops_before, matmul_gflops()]))
-        print(f"\n{cpu_name()}, {torch.get_num_threads()} threads, fp32 matmul {gflops:.0f} GFLOP/s; "
+        print(f"\n{cpu_model()}, {torch.get_num_threads()} threads, fp32 matmul {gflops:.0f} GFLOP/s; "
               f"{args.texts} IMDB test reviews, max_length {args.max_length}, {args.repeats} repeats (medians)")
         print(f"{'candidate':<16}{'texts/s':>9}{'per 100 GFLOP/s':>17}{'ratio':>8}{'min cos':>10}{'median cos':>12}")
         for name, row in rows.items():
             print(f"{name:<16}{row['texts_per_s']:9.1f}{100 * row['texts_per_s'] / gflops:17.1f}{row['ratio']:8.2f}"
                   f"{row['min_cosine']:10.5f}{row['median_cosine']:12.6f}")
-        result = {"cpu": cpu_name(), "threads": torch.get_num_threads(), "matmul_gflops": gflops,
+        result = {"cpu": cpu_model(), "threads": torch.get_num_threads(), "matmul_gflops": gflops,
                   "args": vars(args), "speed": rows}
         if args.accuracy:
             names = ["fp32"] + [n for n, r in rows.items() if n != "fp32" and r["ratio"] >= args.min_ratio]

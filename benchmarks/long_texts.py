@@ -20,11 +20,11 @@ Fine-tuning with these strategies is not run here (too heavy for a 2-core CPU at
 
 import argparse
 import json
-import platform
 import time
 import warnings
 
 import numpy as np
+from _timing import cpu_model
 
 STRATEGIES = {
     "head 128": {"max_length": 128, "truncation": "head"},
@@ -34,15 +34,6 @@ STRATEGIES = {
 }
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def matmul_gflops(n=1024, repeats=5):
@@ -86,7 +77,7 @@ def main():
     tokenizer = BertVectorizer(max_length=256).fit(texts[:1]).tokenizer_
     lengths = np.array([len(ids) for ids in tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]])
     info = {
-        "cpu": cpu_name(), "torch_threads": torch.get_num_threads(), "date": time.strftime("%Y-%m-%d"),
+        "cpu": cpu_model(), "torch_threads": torch.get_num_threads(), "date": time.strftime("%Y-%m-%d"),
         "pool": args.pool, "n_test": args.n_test, "train_sizes": args.train_sizes, "seeds": args.seeds,
         "word_pieces_median": float(np.median(lengths)), "share_over_254": float(np.mean(lengths > 254)),
         "share_over_126": float(np.mean(lengths > 126)), "matmul_gflops_before": matmul_gflops(),
