@@ -61,6 +61,9 @@ def main():
     parser.add_argument("--device", default="auto", help="'auto': CUDA when available, else the CPU")
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     args = parser.parse_args()
+    if args.pool <= max(args.train_sizes):
+        # Checked before any embedding: a subsample needs reviews left over in the pool.
+        parser.error(f"--pool ({args.pool}) must exceed the largest --train-sizes ({max(args.train_sizes)})")
 
     import torch
     from sklearn.linear_model import LogisticRegression
