@@ -15,7 +15,13 @@ matmul timed in the same run to normalise them across machines.
 
 ``--pool 2500 --n-test 1000`` halves the cost (n = 2,000 still draws from a larger pool).
 
-Fine-tuning with these strategies is not run here (too heavy for a 2-core CPU at n = 2,000).
+``--finetune`` fine-tunes MiniLM instead (``BertFineTuneClassifier`` with the settings of
+``sktransfer compare``: 3 epochs, lr 1e-4, batch 16, ``random_state=seed``) on each subsample and
+scores it on the test reviews; ``chunks`` is a ``BertVectorizer`` mode and is skipped. Each finished
+run is appended to ``--out`` at once, so a long run that is stopped keeps what it measured:
+
+    SKTRANSFER_DATA=../shared/data nice -n 19 python benchmarks/long_texts.py --finetune \\
+        --strategies "head+tail 256" --train-sizes 2000 --n-test 2000 --out docs/long_texts_finetune.json
 """
 
 import argparse
@@ -60,6 +66,10 @@ def main():
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--device", default="auto", help="'auto': CUDA when available, else the CPU")
     parser.add_argument("--out", default=None, help="write the results as JSON here")
+    parser.add_argument("--finetune", action="store_true",
+                        help="fine-tune MiniLM per subsample instead of training LogisticRegression on features")
+    parser.add_argument("--epochs", type=int, default=3, help="fine-tuning epochs (--finetune)")
+    parser.add_argument("--lr", type=float, default=1e-4, help="fine-tuning learning rate (--finetune)")
     args = parser.parse_args()
     if args.pool <= max(args.train_sizes):
         # Checked before any embedding: a subsample needs reviews left over in the pool.
@@ -87,6 +97,9 @@ def main():
     }
     print(json.dumps(info), flush=True)
 
+    if args.finetune:
+        finetune(args, info, X_pool, y_pool, X_test, y_test)
+        return
     rows = []
     for name in args.strategies:
         vec = BertVectorizer(**STRATEGIES[name], batch_size=args.batch_size, device=args.device).fit(texts[:1])
@@ -112,6 +125,43 @@ def main():
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump({"info": info, "rows": rows}, f, indent=1)
+
+
+def finetune(args, info, X_pool, y_pool, X_test, y_test):
+    """Fine-tune per (strategy, n, seed); write every finished run to ``args.out`` at once."""
+    from sklearn.model_selection import train_test_split
+
+    from sktransfer import BertFineTuneClassifier
+    from sktransfer.exceptions import TruncationWarning
+
+    info.update({"mode": "finetune", "epochs": args.epochs, "lr": args.lr, "batch_size": 16})
+    rows = []
+    X_pool, X_test = np.asarray(X_pool, dtype=object), list(X_test)
+    for name in args.strategies:
+        if STRATEGIES[name].get("truncation") == "chunks":
+            print(f"{name}: skipped (chunking is a BertVectorizer mode)", flush=True)
+            continue
+        for n in args.train_sizes:
+            for seed in args.seeds:
+                chosen, _ = train_test_split(np.arange(args.pool), train_size=n, stratify=y_pool, random_state=seed)
+                clf = BertFineTuneClassifier(**STRATEGIES[name], max_epochs=args.epochs, lr=args.lr,
+                                             batch_size=16, random_state=seed, device=args.device)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", TruncationWarning)  # counted in info (share_over_*)
+                    start = time.perf_counter()
+                    clf.fit(list(X_pool[chosen]), y_pool[chosen])
+                    fit_seconds = time.perf_counter() - start
+                    start = time.perf_counter()
+                    accuracy = float(np.mean(clf.predict(X_test) == y_test))
+                    predict_seconds = time.perf_counter() - start
+                rows.append({"strategy": name, "n_train": n, "seed": seed, "accuracy": accuracy,
+                             "fit_seconds": fit_seconds, "predict_seconds": predict_seconds,
+                             "train_sequences_per_s": n * args.epochs / fit_seconds})
+                print(f"{name:14s} n={n} seed={seed}: accuracy {accuracy:.4f}, fit {fit_seconds:.0f} s, "
+                      f"predict {predict_seconds:.0f} s", flush=True)
+                if args.out:
+                    with open(args.out, "w", encoding="utf-8") as f:
+                        json.dump({"info": info, "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":
