@@ -91,8 +91,10 @@ def test_autograd_path_matches_inference_path_and_backpropagates():
         fast, _ = lstm(x, lengths)
     x_grad = x.clone().requires_grad_(True)
     slow, _ = lstm(x_grad, lengths)
+    # Both paths compute tanh as 2 * sigmoid(2x) - 1 (<= 2e-7 absolute per call) and sum their
+    # matmuls in different orders; on this tiny model (weights of std 0.8) that reaches ~3e-6.
     for a, b in zip(fast, slow):
-        np.testing.assert_allclose(a, b.detach(), atol=1e-6)
+        np.testing.assert_allclose(a, b.detach(), atol=5e-6)
     sum(o.sum() for o in slow).backward()
     assert x_grad.grad is not None and x_grad.grad[1, 2:].abs().max() == 0  # padding gets no gradient
     assert all(p.grad is not None for p in lstm.parameters())
@@ -156,4 +158,4 @@ def test_training_path_in_float32_matches_the_inference_path():
         fast, (fast_h, fast_c) = lstm(x, lengths)
     slow, (slow_h, slow_c) = lstm(x.requires_grad_(), lengths)
     for a, b in zip([*fast, fast_h, fast_c], [*slow, slow_h, slow_c]):
-        torch.testing.assert_close(a, b.detach(), atol=1e-6, rtol=1e-6)
+        torch.testing.assert_close(a, b.detach(), atol=5e-6, rtol=1e-6)  # see the test above
