@@ -32,3 +32,19 @@ def test_inference_path_equals_autograd_path_across_chunks(monkeypatch, activati
     # Rows are encoded independently of the chunk they land in.
     with torch.inference_mode():
         torch.testing.assert_close(cnn(char_ids[3:4]), got[3:4], rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("chunk_rows", [1024, 2])
+def test_convolutions_equal_a_plain_conv1d_over_all_fifty_characters(monkeypatch, chunk_rows):
+    # The pooled features skip the windows wholly in the trailing padding; a plain Conv1d per
+    # width over the whole row, max-pooled, must give the same numbers. Words of 44-48
+    # characters reach the row's end (the spans clipped at 50).
+    monkeypatch.setattr(char_cnn_module, "_CHUNK_ROWS", chunk_rows)
+    cnn = ElmoBiLm.from_options(OPTIONS, random_state=1).char_cnn
+    words = WORDS + ["y" * 44, "z" * 48, "w" * 60]
+    char_ids = batch_to_ids([words])[0]
+    with torch.inference_mode():
+        got = cnn._convolve_and_pool(char_ids)
+        embedded = torch.nn.functional.embedding(char_ids, cnn.char_embedding).transpose(1, 2)
+        expected = torch.cat([torch.relu(conv(embedded).amax(dim=-1)) for conv in cnn.convolutions], dim=-1)
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-6)
