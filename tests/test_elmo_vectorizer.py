@@ -176,7 +176,7 @@ def test_default_is_the_embedded_imdb_model_offline(monkeypatch):
 
 
 def test_tokens_per_bilm_call_are_bounded_and_rows_kept(elmo_files, monkeypatch):
-    # max_tokens=None keeps a long text whole; the biLM still sees at most batch_size * 512 padded
+    # max_tokens=None keeps a long text whole; the biLM still sees at most 64 * batch_size padded
     # tokens per call (one long text alone), so memory does not grow with the longest text times
     # the batch. The full-size runs (100,000 words; 100,000 texts) are in docs/reliability.md.
     from sktransfer import elmo_vectorizer
