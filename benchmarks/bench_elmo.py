@@ -19,8 +19,10 @@ e.g. a ``git worktree`` of main: before/after in one run) and AllenNLP 0.9.0
 
 sktransfer is timed end to end through ``ElmoBiLm.embed_tokens`` (token strings in,
 per-token activations out, including the character mapping); AllenNLP is timed on
-``Elmo.forward`` over precomputed character ids (batches of 64 sorted by length, states
-reset before every batch), as its own harness does. Outputs are compared as mean-pooled
+``Elmo.forward`` over precomputed character ids (batches sorted by length, states reset
+before every batch), as its own harness does. Each runs at its own default batch size:
+512 sentences for sktransfer (``ELMoVectorizer``'s), 64 for AllenNLP (its ``ElmoEmbedder``'s);
+``--allen-same-batch`` also times AllenNLP at sktransfer's batch size. Outputs are compared as mean-pooled
 vectors per sentence against AllenNLP (the three biLM layers and their mean = ``Elmo``
 with its untrained scalar mix) and per token between the two sktransfer checkouts.
 
@@ -141,7 +143,7 @@ def _allennlp_worker(a, sentences):
     import allen09_elmo as AE
 
     order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-    batches = [order[i: i + 64] for i in range(0, len(order), 64)]
+    batches = [order[i: i + a.batch_size] for i in range(0, len(order), a.batch_size)]
     batch_ids = [AE.batch_to_ids([sentences[i] for i in b]) for b in batches]
     elmo = AE.Elmo(a.options, a.weights, 1, dropout=0.0).eval()
     with torch.no_grad():
@@ -284,7 +286,12 @@ def main():
     ap.add_argument("--n-sents", type=int, default=1000)
     ap.add_argument("--min-tokens", type=int, default=15)
     ap.add_argument("--max-tokens", type=int, default=30)
-    ap.add_argument("--batch-size", type=int, default=64, help="sktransfer sentences per LSTM batch")
+    ap.add_argument("--batch-size", type=int, default=512,
+                    help="sktransfer sentences per LSTM batch (512: ELMoVectorizer's default)")
+    ap.add_argument("--allen-batch-size", type=int, default=64,
+                    help="AllenNLP sentences per batch (64: its ElmoEmbedder's default)")
+    ap.add_argument("--allen-same-batch", action="store_true",
+                    help="also time AllenNLP at --batch-size (the ratio at equal batches)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3, help="timed rounds (every contender once per round)")
     ap.add_argument("--ref-root", default="", help="another sktransfer checkout to time as well (before/after)")
@@ -324,15 +331,19 @@ def main():
           + f" | {flops['total'] / n_tok / 1e6:.2f} MFLOP/token")
 
     common = ["--options", a.options, "--weights", a.weights, "--sents", str(sents_file),
-              "--threads", str(a.threads), "--batch-size", str(a.batch_size)]
-    workers = [Worker("sktransfer", [sys.executable, __file__, "--serve", "sktransfer", "--root", str(ROOT)] + common)]
+              "--threads", str(a.threads)]
+    ours = common + ["--batch-size", str(a.batch_size)]
+    workers = [Worker("sktransfer", [sys.executable, __file__, "--serve", "sktransfer", "--root", str(ROOT)] + ours)]
     if a.ref_root:
         workers.append(Worker("sktransfer (ref)", [sys.executable, __file__, "--serve", "sktransfer",
-                                                   "--root", a.ref_root] + common))
+                                                   "--root", a.ref_root] + ours))
     allen_python = Path(a.allen_venv) / "bin" / "python" if a.allen_venv else None
     if allen_python and allen_python.exists() and (Path(a.allen_tools) / "allen09_elmo.py").exists():
-        workers.append(Worker("AllenNLP 0.9.0", [str(allen_python), __file__, "--serve", "allennlp",
-                                                 "--allen-tools", a.allen_tools] + common))
+        allen = [str(allen_python), __file__, "--serve", "allennlp", "--allen-tools", a.allen_tools] + common
+        # "AllenNLP 0.9.0" (the ratios' reference) runs at its own default batch size.
+        workers.append(Worker("AllenNLP 0.9.0", allen + ["--batch-size", str(a.allen_batch_size)]))
+        if a.allen_same_batch and a.batch_size != a.allen_batch_size:
+            workers.append(Worker(f"AllenNLP batch {a.batch_size}", allen + ["--batch-size", str(a.batch_size)]))
     else:
         print("AllenNLP reference not found (set --allen-venv); timing sktransfer only")
 
@@ -352,12 +363,14 @@ def main():
     limit_tok_s = n_tok / (flops["total"] / (rate * 1e9))
     report = {"cpu": cpu_name(), "torch": torch.__version__, "threads": a.threads,
               "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY"), "n_sentences": n_sent, "n_tokens": n_tok,
-              "batch_size": a.batch_size, "options": a.options, "weights": a.weights, "flops": flops,
+              "batch_size": a.batch_size, "allen_batch_size": a.allen_batch_size,
+              "options": a.options, "weights": a.weights, "flops": flops,
               "matmul_gflop_s": rates, "limit_tok_per_s": limit_tok_s, "contenders": {}}
     medians = {name: statistics.median(p["wall_s"] for p in runs) for name, runs in passes.items()}
     allen = medians.get("AllenNLP 0.9.0")
     print(f"\nlimit: {flops['total'] / n_tok / 1e6:.2f} MFLOP/token at {rate:.1f} GFLOP/s (median matmul rate) "
           f"-> {limit_tok_s:.0f} tokens/s")
+    print(f"(sktransfer at batch {a.batch_size}, AllenNLP 0.9.0 at batch {a.allen_batch_size})")
     print(f"{'contender':>16} | median pass | tokens/s | sent/s | fraction of limit | vs AllenNLP")
     for name, t in medians.items():
         row = {"pass_s": [p["wall_s"] for p in passes[name]], "stall_s": [p["stall_s"] for p in passes[name]],
