@@ -115,7 +115,7 @@ def _fraction(text):
 
 
 def _add_compare(subparsers):
-    from .strategies import PROFILES, StrategySettings
+    from .strategies import PROFILES, TRUNCATIONS, StrategySettings
 
     full, quick = PROFILES["full"], PROFILES["quick"]
     p = subparsers.add_parser(
@@ -174,6 +174,10 @@ def _add_compare(subparsers):
     models.add_argument("--head-epochs", type=_positive_int, default=None,
                         help="most epochs of the heads on token vectors, *-head-* (early stopping on a "
                              f"validation split; default: {StrategySettings().head_epochs})")
+    models.add_argument("--truncation", choices=TRUNCATIONS, default=None,
+                        help="what the bert-* strategies read of a text longer than --max-length: head+tail "
+                             "(default: the measured best, docs/long_texts.md), head, tail, or chunks (every "
+                             "token in windows; bert-lr only)")
     models.add_argument("--bert-model", default=None, metavar="NAME_OR_DIR",
                         help="BERT model of the bert-* strategies: a local directory or hub id "
                              "(default: all-MiniLM-L6-v2)")
@@ -303,7 +307,8 @@ def _run_compare(args, parser):
     settings = StrategySettings(max_length=run.max_length, epochs=run.epochs, cache=args.cache,
                                 bert_model=args.bert_model, elmo_files=elmo_files,
                                 **({} if args.lr is None else {"lr": args.lr}),
-                                **({} if args.head_epochs is None else {"head_epochs": args.head_epochs}))
+                                **({} if args.head_epochs is None else {"head_epochs": args.head_epochs}),
+                                **({} if args.truncation is None else {"truncation": args.truncation}))
 
     X_train, y_train, X_test, y_test, info = _load_data(args, run.n_test, parser)
     too_large = [n for n in train_sizes if n > len(y_train)]
@@ -335,7 +340,8 @@ def _run_compare(args, parser):
         f"strategies: {', '.join(strategies)}; train sizes {train_sizes}; seeds {seeds}",
         file=sys.stderr,
     )
-    metadata = dict(info, max_length=settings.max_length, epochs=settings.epochs, lr=settings.lr,
+    metadata = dict(info, max_length=settings.max_length, truncation=settings.truncation,
+                    epochs=settings.epochs, lr=settings.lr,
                     head_epochs=settings.head_epochs, quick=args.quick,
                     bert_model=args.bert_model or "default", elmo_files=elmo_files, notes=notes,
                     command="sktransfer " + " ".join(args.argv))

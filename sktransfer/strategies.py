@@ -92,6 +92,10 @@ def resolve_profile(quick=False, **explicit):
     return dataclasses.replace(profile, **given)
 
 
+#: What ``--truncation`` accepts; the first is the default of :class:`StrategySettings`.
+TRUNCATIONS = ("head+tail", "head", "tail", "chunks")
+
+
 @dataclass(frozen=True)
 class StrategySettings:
     """What the factories of the registry read: model sizes, training and model files.
@@ -115,6 +119,12 @@ class StrategySettings:
     head_epochs : int, default=20
         Most epochs of the heads trained on token vectors (they stop earlier when the validation
         loss has not improved for 3 epochs, keeping the best epoch's weights).
+    truncation : {"head+tail", "head", "tail", "chunks"}, default="head+tail"
+        What the BERT strategies read of a text longer than ``max_length`` word pieces (see
+        :class:`~sktransfer.BertVectorizer`). "head+tail" is the measured best at no extra cost:
+        on IMDB with MiniLM features + logistic regression it beat "head" by 3.5-4.8 points at
+        ``max_length=256`` in the same time (docs/long_texts.md). "chunks" reads every token and
+        suits only ``bert-lr``: the strategies on token vectors or fine-tuning refuse it.
     """
 
     max_length: int = PROFILES["full"].max_length
@@ -124,8 +134,11 @@ class StrategySettings:
     bert_model: str | None = None
     elmo_files: tuple[str, str] | None = None
     head_epochs: int = 20
+    truncation: str = "head+tail"
 
     def __post_init__(self):
+        if self.truncation not in TRUNCATIONS:
+            raise ValueError(f"truncation must be one of {list(TRUNCATIONS)}, got {self.truncation!r}.")
         if self.elmo_files is not None:
             files = tuple(self.elmo_files)
             if len(files) != 2:
@@ -475,11 +488,23 @@ def _bert_vectorizer(settings, pretrained=True, **params):
     from .bert_vectorizer import BertVectorizer
 
     return BertVectorizer(**_bert_kwargs(settings), max_length=settings.max_length, pretrained=pretrained,
-                          **params, **_vectorizer_kwargs(BertVectorizer, settings.cache))
+                          truncation=settings.truncation, **params,
+                          **_vectorizer_kwargs(BertVectorizer, settings.cache))
+
+
+def _one_window_truncation(settings, strategy):
+    """``settings.truncation`` for a strategy that reads one window per text; "chunks" is refused."""
+    if settings.truncation == "chunks":
+        raise ValueError(
+            f"truncation 'chunks' pools whole-text vectors and suits only bert-lr; {strategy} reads one window "
+            "per text. Use --truncation head+tail (or head, tail), or leave it out of --strategies."
+        )
+    return settings.truncation
 
 
 def _bert_head_mlp(settings, pretrained=True):
     # The BERT paper's feature-based variant: a learned mix of the last four hidden layers.
+    _one_window_truncation(settings, "bert-head-mlp")
     return _trained_head("mlp", _bert_vectorizer(settings, pretrained, layers=[-4, -3, -2, -1]), settings)
 
 
@@ -494,6 +519,7 @@ def _bert_finetune(settings, pretrained=True):
     from .finetune import BertFineTuneClassifier
 
     return BertFineTuneClassifier(**_bert_kwargs(settings), max_length=settings.max_length,
+                                  truncation=_one_window_truncation(settings, "bert-finetune"),
                                   max_epochs=settings.epochs, lr=settings.lr, pretrained=pretrained)
 
 

@@ -60,6 +60,8 @@ def test_compare_end_to_end_on_a_csv(reviews_csv, tiny_bert, tmp_path, capsys):
     assert meta["dataset"] == str(reviews_csv) and meta["n_train_pool"] == 36
     assert meta["label_column"] == "sentiment" and meta["max_length"] == 32 and meta["bert_model"] == tiny_bert
     assert "tiny" in meta["strategies"]["bert-lr"] or tiny_bert in meta["strategies"]["bert-lr"]
+    # compare reads long texts' head and tail unless told otherwise (docs/long_texts.md)
+    assert meta["truncation"] == "head+tail" and "truncation='head+tail'" in meta["strategies"]["bert-lr"]
     assert "| tfidf-lr |" in (out / "results.md").read_text(encoding="utf-8")
     assert (out / "learning_curve.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -238,7 +240,8 @@ def test_compare_help_lists_strategies_and_quick(capsys):
     for name in DEFAULT_STRATEGY_NAMES:
         assert f"  {name} " in text
     for flag in ("--quick", "--train-sizes", "--seeds", "--n-test", "--out", "--max-length", "--epochs",
-                 "--cache", "--elmo-options", "--elmo-weights", "--bert-model", "--text-column", "--test-size"):
+                 "--cache", "--elmo-options", "--elmo-weights", "--bert-model", "--text-column", "--test-size",
+                 "--truncation"):
         assert flag in text
     assert "examples:" in text and "results.json" in text and "learning_curve.png" in text
 
@@ -260,6 +263,9 @@ def test_no_subcommand_is_a_usage_error(capsys):
         (["--elmo-options", "options.json"], "pass both --elmo-options and --elmo-weights"),
         (["--seeds", "-1"], "expected a non-negative integer seed"),
         (["--test-size", "1.5"], "strictly between 0 and 1"),
+        (["--strategies", "bert-finetune", "--truncation", "chunks"],
+         "truncation 'chunks' pools whole-text vectors and suits only bert-lr; bert-finetune reads one window"),
+        (["--truncation", "middle"], "argument --truncation: invalid choice: 'middle'"),
     ],
 )
 def test_compare_usage_errors(reviews_csv, tmp_path, capsys, extra, message):

@@ -261,3 +261,29 @@ def test_strategy_settings_defaults_follow_the_full_profile():
     assert (settings.max_length, settings.epochs, settings.lr) == (
         PROFILES["full"].max_length, PROFILES["full"].epochs, 1e-4
     )
+
+
+def test_truncation_reaches_every_bert_strategy_and_defaults_to_head_and_tail():
+    assert StrategySettings().truncation == "head+tail"
+    for truncation in ("head", "tail", "head+tail"):
+        settings = StrategySettings(truncation=truncation)
+        built = {name: REGISTRY[name].build(settings)
+                 for name in ("bert-lr", "bert-lr-random", "bert-head-mlp", "bert-finetune", "bert-finetune-random")}
+        assert built["bert-lr"].steps[0][1].truncation == truncation
+        assert built["bert-lr-random"].steps[0][1].truncation == truncation
+        assert built["bert-head-mlp"].encoder.truncation == truncation
+        assert built["bert-finetune"].truncation == truncation
+        assert built["bert-finetune-random"].truncation == truncation
+
+
+def test_chunks_suits_only_the_pooled_feature_strategy():
+    settings = StrategySettings(truncation="chunks")
+    assert REGISTRY["bert-lr"].build(settings).steps[0][1].truncation == "chunks"
+    for name in ("bert-finetune", "bert-head-mlp"):
+        with pytest.raises(ValueError, match=rf"suits only bert-lr; {name} reads one window.*--truncation head\+tail"):
+            REGISTRY[name].build(settings)
+
+
+def test_unknown_truncation_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match=r"truncation must be one of \['head\+tail', 'head', 'tail', 'chunks'\]"):
+        StrategySettings(truncation="middle")
