@@ -49,11 +49,27 @@ import tarfile
 import time
 from pathlib import Path
 
-# On 2 shared, noisy cores, OpenMP's default spin-waiting turns every small parallel op
-# into a stall whenever another process holds a core (measured: 5x slower). Sleeping
-# waits avoid that; set before torch loads OpenMP, and inherited by the worker
-# processes so that every contender runs under the same policy. Export another value to override.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+def _wait_policy_argument(argv) -> str:
+    """The value of ``--omp-wait-policy`` in ``argv`` (read before torch loads OpenMP)."""
+    for i, arg in enumerate(argv):
+        if arg.startswith("--omp-wait-policy="):
+            return arg.split("=", 1)[1]
+        if arg == "--omp-wait-policy" and i + 1 < len(argv):
+            return argv[i + 1]
+    return "PASSIVE"
+
+
+# On 2 shared, noisy cores, OpenMP's spin-waiting turns every small parallel op into a stall
+# whenever another process holds a core (measured: 5x slower), so PASSIVE (sleeping waits) is
+# the default here. On quiet cores libgomp's own default ("default": spin briefly, then sleep)
+# is what users get, and every contender ran faster with it; ACTIVE (spin forever) made the idle
+# worker processes steal the cores (every pass stalled) and is unusable here. Set before torch
+# loads OpenMP and passed on to the worker processes, so every contender runs under the same
+# policy. An exported OMP_WAIT_POLICY wins.
+OMP_POLICY = _wait_policy_argument(sys.argv)
+if OMP_POLICY != "default":
+    os.environ.setdefault("OMP_WAIT_POLICY", OMP_POLICY)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -293,6 +309,9 @@ def main():
     ap.add_argument("--allen-same-batch", action="store_true",
                     help="also time AllenNLP at --batch-size (the ratio at equal batches)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--omp-wait-policy", choices=["PASSIVE", "ACTIVE", "default"], default="PASSIVE",
+                    help="OpenMP wait policy of every contender (default: PASSIVE, for contended cores; "
+                         "'default' leaves libgomp's own, for quiet cores)")
     ap.add_argument("--repeats", type=int, default=3, help="timed rounds (every contender once per round)")
     ap.add_argument("--ref-root", default="", help="another sktransfer checkout to time as well (before/after)")
     ap.add_argument("--allen-venv", default="/tmp/allen09-venv", help="AllenNLP 0.9.0 venv ('' to skip)")
@@ -331,7 +350,7 @@ def main():
           + f" | {flops['total'] / n_tok / 1e6:.2f} MFLOP/token")
 
     common = ["--options", a.options, "--weights", a.weights, "--sents", str(sents_file),
-              "--threads", str(a.threads)]
+              "--threads", str(a.threads), f"--omp-wait-policy={a.omp_wait_policy}"]
     ours = common + ["--batch-size", str(a.batch_size)]
     workers = [Worker("sktransfer", [sys.executable, __file__, "--serve", "sktransfer", "--root", str(ROOT)] + ours)]
     if a.ref_root:
@@ -362,7 +381,7 @@ def main():
     rate = statistics.median(rates)
     limit_tok_s = n_tok / (flops["total"] / (rate * 1e9))
     report = {"cpu": cpu_name(), "torch": torch.__version__, "threads": a.threads,
-              "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY"), "n_sentences": n_sent, "n_tokens": n_tok,
+              "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "libgomp default"), "n_sentences": n_sent, "n_tokens": n_tok,
               "batch_size": a.batch_size, "allen_batch_size": a.allen_batch_size,
               "options": a.options, "weights": a.weights, "flops": flops,
               "matmul_gflop_s": rates, "limit_tok_per_s": limit_tok_s, "contenders": {}}
