@@ -70,6 +70,26 @@ class PadCollate:
         return {"input_ids": input_ids, "attention_mask": mask}, y
 
 
+def no_weight_decay_names(module):
+    """Parameters AdamW leaves undecayed: biases and every parameter of a normalisation layer.
+
+    BERT's recipe exempts biases and LayerNorm weights. Matching the name ``LayerNorm`` misses the
+    norms of other architectures (GPT-2's ``ln_1``, DistilBERT's ``sa_layer_norm``, T5's
+    ``layer_norm``), so the norms are found by their module class instead.
+
+    Returns
+    -------
+    list of str
+        ``"*bias"`` and the full names of the normalisation parameters (skorch ``param_groups``
+        patterns).
+    """
+    names = ["*bias"]
+    for prefix, sub in module.named_modules():
+        if "norm" in type(sub).__name__.lower():
+            names.extend(f"{prefix}.{name}" if prefix else name for name, _ in sub.named_parameters(recurse=False))
+    return names
+
+
 class BertFineTuneClassifier(SkorchTextClassifier):
     """Fine-tune a pretrained BERT-style encoder for text classification (fine-tuning transfer).
 
@@ -102,7 +122,8 @@ class BertFineTuneClassifier(SkorchTextClassifier):
         Peak learning rate of AdamW.
     max_epochs : int, default=3
     weight_decay : float, default=0.01
-        AdamW weight decay; biases and LayerNorm weights are not decayed.
+        AdamW weight decay; biases and the parameters of normalisation layers (LayerNorm,
+        GPT-2's ``ln_*``, ...) are not decayed.
     warmup_ratio : float, default=0.1
         Fraction of all training steps spent warming the learning rate up linearly from 0; it
         then decays linearly to 0 at the last step.
@@ -270,12 +291,13 @@ class BertFineTuneClassifier(SkorchTextClassifier):
         n_train = n_texts
         if self.validation_fraction is not None:
             n_train = n_texts - math.ceil(self.validation_fraction * n_texts)  # the size ValidSplit leaves
+        module = self.initialize_module(n_classes)
         return self._skorch_classifier(
-            self.initialize_module(n_classes),
+            module,
             PadCollate(self.tokenizer_.pad_token_id if self.tokenizer_.pad_token_id is not None else 0),
             iterator_train=length_bucket_loader,
             callbacks=self.initialize_callbacks(n_train),
-            no_weight_decay=["*bias", "*LayerNorm.weight"],
+            no_weight_decay=no_weight_decay_names(module),
         )
 
     # -- public API ---------------------------------------------------------------------------

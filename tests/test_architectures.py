@@ -97,6 +97,22 @@ def test_fine_tuning_learns_and_pickles_to_equal_predictions(tiny_model):
     np.testing.assert_allclose(restored.predict_proba(TEXTS), proba, atol=1e-6)
 
 
+def test_weight_decay_spares_biases_and_every_normalisation_layer(tiny_model):
+    # GPT-2 names its norms ln_1/ln_2/ln_f and DistilBERT sa_layer_norm/output_layer_norm: found by
+    # module class, not by the name "LayerNorm".
+    _, path = tiny_model
+    clf = BertFineTuneClassifier(path, max_length=16, batch_size=8, max_epochs=1, weight_decay=0.05, random_state=0)
+    clf.fit(TEXTS[:4] + TEXTS[-4:], LABELS[:4] + LABELS[-4:])
+    decay = {id(param): group["weight_decay"] for group in clf.net_.optimizer_.param_groups
+             for param in group["params"]}
+    names = dict(clf.net_.module_.named_parameters())
+    norms = {f"{prefix}.{name}" for prefix, sub in clf.net_.module_.named_modules()
+             if isinstance(sub, torch.nn.LayerNorm) for name, _ in sub.named_parameters(recurse=False)}
+    assert norms, "every architecture here has LayerNorm modules"
+    expected = {name: 0.0 if name in norms or name.endswith("bias") else 0.05 for name in names}
+    assert {name: decay[id(param)] for name, param in names.items()} == expected
+
+
 def test_vectorizer_pickles_to_equal_features(tiny_model):
     _, path = tiny_model
     vec = BertVectorizer(path, max_length=32).fit(TEXTS)
