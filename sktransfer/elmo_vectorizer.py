@@ -33,7 +33,7 @@ __all__ = ["ELMoVectorizer"]
 # (its activations, (layers, tokens, dim) per text) stays bounded however long the texts are
 # (max_tokens=None keeps a 100,000-word text whole). The default batch_size of 512 gives 32,768
 # tokens: 512 short sentences at once (the LSTM's per-step matmuls run near the machine's matmul
-# rate only with hundreds of rows; batches of 64 were 1.5x slower end to end), or 64 texts of the
+# rate only with hundreds of rows; batches of 64 were 1.3-1.5x slower end to end), or 64 texts of the
 # default max_tokens=512. A single text longer than the bound gets a call of its own.
 _TOKENS_PER_TEXT_OF_BATCH = 64
 
@@ -127,7 +127,7 @@ class ELMoVectorizer(TextVectorizerMixin):
         Texts per LSTM batch, at most. A batch also holds at most ``64 * batch_size`` padded
         tokens (32,768 by default), so batches of long texts are smaller and memory stays bounded
         (a text longer than that is a batch of its own). Large batches keep the LSTM's per-step
-        matmuls efficient: 64 was 1.5x slower than 512 on 2 CPU cores.
+        matmuls efficient: 64 was 1.3-1.5x slower than 512 on 2 CPU cores.
     device : {"auto", "cpu", "cuda", "cuda:N", "mps"} or torch.device, default="auto"
         "auto" uses CUDA when available, else the CPU. When a batch runs out of CUDA memory it is
         halved and retried (one :class:`~sktransfer.exceptions.OutOfMemoryWarning` per call). A

@@ -74,8 +74,8 @@ def no_weight_decay_names(module):
     """Parameters AdamW leaves undecayed: biases and every parameter of a normalisation layer.
 
     BERT's recipe exempts biases and LayerNorm weights. Matching the name ``LayerNorm`` misses the
-    norms of other architectures (GPT-2's ``ln_1``, DistilBERT's ``sa_layer_norm``, T5's
-    ``layer_norm``), so the norms are found by their module class instead.
+    norms of other architectures (GPT-2's ``ln_1``, DistilBERT's ``sa_layer_norm``, ALBERT's
+    ``full_layer_layer_norm``), so the norms are found by their module class instead.
 
     Returns
     -------
