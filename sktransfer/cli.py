@@ -332,6 +332,11 @@ def _run_compare(args, parser):
         except ValueError as exc:
             parser.error(str(exc))
     notes = [str(w.message) for w in caught]
+    if any(name.startswith("bert-") for name in strategies):
+        # Every fit and transform of a BERT strategy would warn about the texts it cut (dozens of
+        # TruncationWarnings per comparison); one note says it once.
+        notes.append(f"the bert-* strategies read at most {settings.max_length} word pieces per text; a longer "
+                     f"text is cut with --truncation {settings.truncation} (docs/long_texts.md)")
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
 
@@ -354,9 +359,13 @@ def _run_compare(args, parser):
     def save_progress(partial):
         write_results(partial, args.out, metadata=dict(metadata, complete=False), plot=False)
 
+    from .exceptions import TruncationWarning
+
     start = time.perf_counter()
-    results = compare(X_train, y_train, X_test, y_test, strategies, train_sizes, seeds,
-                      progress=not args.no_progress, previous_results=previous, on_result=save_progress)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=TruncationWarning)  # said once in the notes
+        results = compare(X_train, y_train, X_test, y_test, strategies, train_sizes, seeds,
+                          progress=not args.no_progress, previous_results=previous, on_result=save_progress)
     elapsed = time.perf_counter() - start
 
     metadata.update(complete=True, wall_seconds=round(elapsed, 1))

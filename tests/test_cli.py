@@ -66,6 +66,25 @@ def test_compare_end_to_end_on_a_csv(reviews_csv, tiny_bert, tmp_path, capsys):
     assert (out / "learning_curve.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_compare_says_once_that_long_texts_are_cut_instead_of_warning_per_fit(reviews_csv, tiny_bert, tmp_path,
+                                                                             capsys):
+    import warnings
+
+    from sktransfer.exceptions import TruncationWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TruncationWarning)  # one escaping warning fails the run
+        status = run_cli(reviews_csv, "--text-column", "review", "--label-column", "sentiment", "--strategies",
+                         "bert-lr", "--bert-model", tiny_bert, "--max-length", "4", "--train-sizes", "10",
+                         "--seeds", "0", "--out", tmp_path / "o", "--no-progress")
+    assert status == 0
+    captured = capsys.readouterr()
+    note = "the bert-* strategies read at most 4 word pieces per text; a longer text is cut with --truncation head+tail"
+    assert note in captured.err and note in captured.out
+    notes = json.loads((tmp_path / "o" / "results.json").read_text(encoding="utf-8"))["metadata"]["notes"]
+    assert [n for n in notes if n.startswith(note)] == [note + " (docs/long_texts.md)"]
+
+
 def test_compare_n_test_caps_the_held_out_texts(reviews_csv, tmp_path, capsys):
     status = run_cli(reviews_csv, "--text-column", "review", "--label-column", "sentiment", "--strategies",
                      "tfidf-lr", "--train-sizes", "10", "--seeds", "0", "--n-test", "6", "--out", tmp_path / "o",
