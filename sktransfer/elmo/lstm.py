@@ -229,9 +229,11 @@ class ElmoLstm(nn.Module):
         # and written in place.
         weight = torch.cat([layer.input_weight, layer.state_weight], dim=1)  # (2, D + H, 4C)
         bias = layer.bias.unsqueeze(1).clone()
-        # tanh(z) = 2 * (sigmoid(2z) - 1/2): torch's CPU tanh is ~4x slower than its sigmoid (see
-        # _tanh). Doubling the candidate block's weights and bias (exact in floating point) lets
-        # one sigmoid call activate all four gate blocks; the factor 2 of o * tanh(c) moves into
+        # tanh(z) = 2 * (sigmoid(2z) - 1/2): torch's CPU tanh ran 4x slower than its sigmoid (a
+        # (2, 256, 2048) tensor, AMD EPYC AVX2, torch 2.13), and tanh was this step's largest
+        # element-wise cost (ELMo 1.14-1.15x end to end, docs/elmo_benchmark.md). Doubling the
+        # candidate block's weights and bias (exact in floating point) lets one sigmoid call
+        # activate all four gate blocks; the factor 2 of o * tanh(c) moves into
         # the projection weights (exact as well), so each step computes half of
         # m = o * tanh(c). Differs from the tanh formula by float32 rounding only (~1e-7). Done on
         # every device, so that the numbers do not depend on it (on a GPU it costs two more
@@ -282,26 +284,6 @@ class ElmoLstm(nn.Module):
         )
         out = packed.new_zeros(2, steps * batch, self.hidden_size).index_copy(1, packed_index, packed)
         return out.view(2, steps, batch, self.hidden_size), final_h, final_c
-
-
-def _tanh(x, *, out):
-    """``tanh(x)`` computed as ``2 * sigmoid(2x) - 1`` into ``out`` (the training recurrence's tanh).
-
-    torch's CPU tanh was 4x slower than its sigmoid on a (2, 256, 2048) tensor (AMD EPYC, AVX2,
-    torch 2.13); one sigmoid plus three cheap passes was 3x faster than tanh, and tanh was the
-    LSTM's largest element-wise cost. The two formulas are equal; in float32 they differ by
-    rounding (~1e-7 absolute). On a GPU every pass is a kernel launch, so tanh is kept there.
-    """
-    if x.device.type != "cpu":
-        return torch.tanh(x, out=out)
-    return torch.mul(x, 2.0, out=out).sigmoid_().mul_(2.0).sub_(1.0)
-
-
-def _tanh_(x):
-    """In-place :func:`_tanh`."""
-    if x.device.type != "cpu":
-        return x.tanh_()
-    return x.mul_(2.0).sigmoid_().mul_(2.0).sub_(1.0)
 
 
 def _leading(buffer, *shape):
@@ -362,14 +344,14 @@ class _Recurrence(torch.autograd.Function):
             step = slice(start, start + n)
             g = gates[:, step].baddbmm_(h_prev[:, :n], state_weight)
             sig = g[..., : 3 * cell].sigmoid_()
-            candidate = _tanh_(g[..., 3 * cell:])
+            candidate = g[..., 3 * cell:].tanh_()
             c_t = torch.mul(sig[..., :cell], candidate, out=c_raw[:, step])
             c_t.addcmul_(sig[..., cell: 2 * cell], c_prev[:, :n])
             if cell_clip is not None:
                 c_t = torch.clamp(c_t, -cell_clip, cell_clip, out=c_all[:, step])
             else:
                 c_all[:, step] = c_t
-            _tanh(c_t, out=tanh_c[:, step])
+            torch.tanh(c_t, out=tanh_c[:, step])
             torch.mul(sig[..., 2 * cell:], tanh_c[:, step], out=memory[:, step])
             h_t = torch.bmm(memory[:, step], projection_weight, out=h_raw[:, step])
             if proj_clip is not None:
