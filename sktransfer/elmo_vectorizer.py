@@ -317,8 +317,7 @@ class ELMoVectorizer(TextVectorizerMixin):
         if mix is not None:
             weights = torch.as_tensor(mix, dtype=torch.float32).view(-1, 1, 1)
 
-        def embed_chunk(positions):
-            activations = self.bilm_.embed_tokens([token_lists[i] for i in positions], batch_size=int(self.batch_size))
+        def pooled_rows(activations):
             rows = []
             for layers in activations:  # (n_layers, n_tokens, dim) per text
                 words = (layers * weights).sum(dim=0) if mix is not None else torch.cat(list(layers), dim=-1)
@@ -329,14 +328,23 @@ class ELMoVectorizer(TextVectorizerMixin):
                     rows.append(torch.zeros(self.n_features_out_))
             return torch.stack(rows).numpy()
 
+        return self._map_bilm_calls(token_lists, [len(tokens) for tokens in token_lists], pooled_rows)
+
+    def _map_bilm_calls(self, token_lists, lengths, rows_of):
+        """``rows_of(activations)`` over length-sorted biLM calls, stacked in input order.
+
+        One call is one LSTM batch: at most ``batch_size`` texts and ``64 * batch_size`` padded
+        tokens (see ``_TOKENS_PER_TEXT_OF_BATCH``); ``rows_of`` gets the per-text activations of a
+        call and returns one row per text (or per token, for the token-level path).
+        """
+        batch_size = int(self.batch_size)
+
+        def embed_chunk(positions):
+            return rows_of(self.bilm_.embed_tokens([token_lists[i] for i in positions], batch_size=batch_size))
+
         return map_batches(
-            embed_chunk,
-            len(token_lists),
-            [len(tokens) for tokens in token_lists],
-            int(self.batch_size),
-            max_tokens=int(self.batch_size) * _TOKENS_PER_TEXT_OF_BATCH,
-            verbose=self.verbose,
-            desc=type(self).__name__,
+            embed_chunk, len(token_lists), lengths, batch_size, max_tokens=batch_size * _TOKENS_PER_TEXT_OF_BATCH,
+            verbose=self.verbose, desc=type(self).__name__,
         )
 
     # -- token level (heads trained on frozen token vectors, see sktransfer.feature_head) -------
@@ -358,14 +366,10 @@ class ELMoVectorizer(TextVectorizerMixin):
     def _embed_token_units(self, token_lists, lengths, dtype):
         chosen = self._token_layer_indices()
 
-        def embed_chunk(positions):
-            activations = self.bilm_.embed_tokens([token_lists[i] for i in positions], batch_size=int(self.batch_size))
+        def token_rows(activations):
             # (n_layers, n_tokens, dim) -> (n_tokens, n_layers, dim): one row per token.
             return ragged_rows(
                 [np.ascontiguousarray(layers[chosen].transpose(0, 1).numpy(), dtype=dtype) for layers in activations]
             )
 
-        return list(map_batches(
-            embed_chunk, len(token_lists), lengths, int(self.batch_size),
-            max_tokens=int(self.batch_size) * _TOKENS_PER_TEXT_OF_BATCH, verbose=self.verbose, desc=type(self).__name__,
-        ))
+        return list(self._map_bilm_calls(token_lists, lengths, token_rows))
