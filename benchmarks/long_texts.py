@@ -22,6 +22,12 @@ run is appended to ``--out`` at once, so a long run that is stopped keeps what i
 
     SKTRANSFER_DATA=../shared/data nice -n 19 python benchmarks/long_texts.py --finetune \\
         --strategies "head+tail 256" --train-sizes 2000 --n-test 2000 --out docs/long_texts_finetune.json
+
+``--merge`` joins result files of runs split across processes (one per strategy, size or seed)
+into one file and prints the table of accuracy (mean ± std over seeds) and time per strategy and
+size; every input run's settings stay in ``runs``:
+
+    python benchmarks/long_texts.py --merge run1.json run2.json --out docs/long_texts_finetune.json
 """
 
 import argparse
@@ -56,6 +62,42 @@ def matmul_gflops(n=1024, repeats=5):
     return 2 * n**3 / float(np.median(times)) / 1e9
 
 
+def merge(paths):
+    """Rows of all ``paths`` (each a file this script wrote), refusing a (strategy, n, seed) seen twice."""
+    runs, rows, seen = [], [], {}
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            result = json.load(f)
+        # A merged file lists its runs; a single run's file has one info.
+        file_runs = result.get("runs", [result.get("info")])
+        modes = {run.get("mode", "features") for run in runs + file_runs}
+        if len(modes) > 1:
+            raise SystemExit(f"{path} mixes fine-tuning and feature runs ({sorted(modes)}): merge each kind apart")
+        runs.extend(file_runs)
+        for row in result["rows"]:
+            key = (row["strategy"], row["n_train"], row["seed"])
+            if key in seen:
+                raise SystemExit(f"{key} is in both {seen[key]} and {path}: merge each run once")
+            seen[key] = path
+            rows.append(row)
+    return runs, rows
+
+
+def table(rows):
+    """Markdown rows: strategy, n, accuracy mean ± std over seeds, the seeds' accuracies, seconds."""
+    lines = ["| strategy | n | accuracy (mean ± std) | per seed | seconds (median; fit + predict or features) |",
+             "|---|---|---|---|---|"]
+    keys = sorted({(r["strategy"], r["n_train"]) for r in rows}, key=lambda k: (list(STRATEGIES).index(k[0]), k[1]))
+    for name, n in keys:
+        group = sorted((r for r in rows if r["strategy"] == name and r["n_train"] == n), key=lambda r: r["seed"])
+        accuracies = np.array([r["accuracy"] for r in group])
+        seconds = [r.get("feature_seconds", r.get("fit_seconds", 0) + r.get("predict_seconds", 0)) for r in group]
+        std = accuracies.std(ddof=1) if len(group) > 1 else float("nan")
+        per_seed = ", ".join(f"{r['seed']}: {r['accuracy']:.4f}" for r in group)
+        lines.append(f"| {name} | {n} | {accuracies.mean():.4f} ± {std:.4f} | {per_seed} | {np.median(seconds):.0f} |")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pool", type=int, default=4000, help="training reviews embedded once, subsampled per seed")
@@ -70,7 +112,16 @@ def main():
                         help="fine-tune MiniLM per subsample instead of training LogisticRegression on features")
     parser.add_argument("--epochs", type=int, default=3, help="fine-tuning epochs (--finetune)")
     parser.add_argument("--lr", type=float, default=1e-4, help="fine-tuning learning rate (--finetune)")
+    parser.add_argument("--merge", nargs="+", metavar="FILE",
+                        help="join these result files into --out and print their table; runs nothing")
     args = parser.parse_args()
+    if args.merge:
+        runs, rows = merge(args.merge)
+        print(table(rows))
+        if args.out:
+            with open(args.out, "w", encoding="utf-8") as f:
+                json.dump({"runs": runs, "rows": rows}, f, indent=1)
+        return
     if args.pool <= max(args.train_sizes):
         # Checked before any embedding: a subsample needs reviews left over in the pool.
         parser.error(f"--pool ({args.pool}) must exceed the largest --train-sizes ({max(args.train_sizes)})")
