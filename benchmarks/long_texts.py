@@ -14,6 +14,8 @@ matmul timed in the same run to normalise them across machines.
         --pool 4000 --n-test 2000 --out docs/long_texts.json
 
 ``--pool 2500 --n-test 1000`` halves the cost (n = 2,000 still draws from a larger pool).
+``--tfidf`` adds the reference that reads whole reviews, ``sktransfer compare``'s ``tfidf-lr``,
+trained and scored on the same subsamples.
 
 ``--finetune`` fine-tunes MiniLM instead (``BertFineTuneClassifier`` with the settings of
 ``sktransfer compare``: 3 epochs, lr 1e-4, batch 16, ``random_state=seed``) on each subsample and
@@ -62,6 +64,9 @@ def matmul_gflops(n=1024, repeats=5):
     return 2 * n**3 / float(np.median(times)) / 1e9
 
 
+ORDER = [*STRATEGIES, "tfidf"]  # table order: the BERT strategies, then the reference
+
+
 def merge(paths):
     """Rows of all ``paths`` (each a file this script wrote), refusing a (strategy, n, seed) seen twice."""
     runs, rows, seen = [], [], {}
@@ -87,7 +92,7 @@ def table(rows):
     """Markdown rows: strategy, n, accuracy mean ± std over seeds, the seeds' accuracies, seconds."""
     lines = ["| strategy | n | accuracy (mean ± std) | per seed | seconds (median; fit + predict or features) |",
              "|---|---|---|---|---|"]
-    keys = sorted({(r["strategy"], r["n_train"]) for r in rows}, key=lambda k: (list(STRATEGIES).index(k[0]), k[1]))
+    keys = sorted({(r["strategy"], r["n_train"]) for r in rows}, key=lambda k: (ORDER.index(k[0]), k[1]))
     for name, n in keys:
         group = sorted((r for r in rows if r["strategy"] == name and r["n_train"] == n), key=lambda r: r["seed"])
         accuracies = np.array([r["accuracy"] for r in group])
@@ -104,7 +109,8 @@ def main():
     parser.add_argument("--n-test", type=int, default=2000)
     parser.add_argument("--train-sizes", type=int, nargs="+", default=[500, 2000])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=list(STRATEGIES))
+    parser.add_argument("--strategies", nargs="*", default=list(STRATEGIES), choices=list(STRATEGIES),
+                        help="BERT strategies to run (all by default; none: '--strategies' alone, e.g. with --tfidf)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--device", default="auto", help="'auto': CUDA when available, else the CPU")
     parser.add_argument("--out", default=None, help="write the results as JSON here")
@@ -112,6 +118,8 @@ def main():
                         help="fine-tune MiniLM per subsample instead of training LogisticRegression on features")
     parser.add_argument("--epochs", type=int, default=3, help="fine-tuning epochs (--finetune)")
     parser.add_argument("--lr", type=float, default=1e-4, help="fine-tuning learning rate (--finetune)")
+    parser.add_argument("--tfidf", action="store_true",
+                        help="also score sktransfer compare's tfidf-lr (whole reviews) on the same subsamples")
     parser.add_argument("--merge", nargs="+", metavar="FILE",
                         help="join these result files into --out and print their table; runs nothing")
     args = parser.parse_args()
@@ -171,11 +179,32 @@ def main():
                    for n in args.train_sizes}
         print(f"{name:14s} {seconds:7.1f} s ({len(texts) / seconds:5.1f} texts/s)  "
               + "  ".join(f"n={n}: {acc:.4f}" for n, acc in summary.items()), flush=True)
+    if args.tfidf:
+        rows.extend(tfidf_rows(args, X_pool, y_pool, X_test, y_test))
     info["matmul_gflops_after"] = matmul_gflops()
     print(json.dumps({"matmul_gflops_after": info["matmul_gflops_after"]}))
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump({"info": info, "rows": rows}, f, indent=1)
+
+
+def tfidf_rows(args, X_pool, y_pool, X_test, y_test):
+    """The reference that reads whole reviews: ``sktransfer compare``'s tfidf-lr on the same subsamples."""
+    from sklearn.model_selection import train_test_split
+
+    from sktransfer.strategies import REGISTRY, StrategySettings
+
+    rows, X_pool = [], np.asarray(X_pool, dtype=object)
+    for n in args.train_sizes:
+        for seed in args.seeds:
+            chosen, _ = train_test_split(np.arange(args.pool), train_size=n, stratify=y_pool, random_state=seed)
+            start = time.perf_counter()
+            clf = REGISTRY["tfidf-lr"].build(StrategySettings()).fit(list(X_pool[chosen]), y_pool[chosen])
+            accuracy = float(np.mean(clf.predict(list(X_test)) == y_test))
+            rows.append({"strategy": "tfidf", "n_train": n, "seed": seed, "accuracy": accuracy,
+                         "fit_seconds": time.perf_counter() - start})
+            print(f"tfidf          n={n} seed={seed}: accuracy {accuracy:.4f}", flush=True)
+    return rows
 
 
 def finetune(args, info, X_pool, y_pool, X_test, y_test):
