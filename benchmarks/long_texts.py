@@ -64,6 +64,17 @@ def matmul_gflops(n=1024, repeats=5):
     return 2 * n**3 / float(np.median(times)) / 1e9
 
 
+def subsamples(args, y_pool):
+    """``(n, seed, positions)`` for every training size and seed: the one stratified draw of the pool
+    (``train_test_split(random_state=seed)``) that every strategy, features, fine-tuning and TF-IDF, trains on."""
+    from sklearn.model_selection import train_test_split
+
+    for n in args.train_sizes:
+        for seed in args.seeds:
+            chosen, _ = train_test_split(np.arange(args.pool), train_size=n, stratify=y_pool, random_state=seed)
+            yield n, seed, chosen
+
+
 ORDER = [*STRATEGIES, "tfidf"]  # table order: the BERT strategies, then the reference
 
 
@@ -136,7 +147,6 @@ def main():
 
     import torch
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import train_test_split
 
     from sktransfer import BertVectorizer
     from sktransfer.datasets import fetch_imdb
@@ -168,13 +178,11 @@ def main():
             features = vec.transform(texts)
         seconds = time.perf_counter() - start
         F_pool, F_test = features[: args.pool], features[args.pool :]
-        for n in args.train_sizes:
-            for seed in args.seeds:
-                chosen, _ = train_test_split(np.arange(args.pool), train_size=n, stratify=y_pool, random_state=seed)
-                clf = LogisticRegression(max_iter=2000).fit(F_pool[chosen], y_pool[chosen])
-                accuracy = float(np.mean(clf.predict(F_test) == y_test))
-                rows.append({"strategy": name, "n_train": n, "seed": seed, "accuracy": accuracy,
-                             "feature_seconds": seconds, "texts_per_s": len(texts) / seconds})
+        for n, seed, chosen in subsamples(args, y_pool):
+            clf = LogisticRegression(max_iter=2000).fit(F_pool[chosen], y_pool[chosen])
+            accuracy = float(np.mean(clf.predict(F_test) == y_test))
+            rows.append({"strategy": name, "n_train": n, "seed": seed, "accuracy": accuracy,
+                         "feature_seconds": seconds, "texts_per_s": len(texts) / seconds})
         summary = {n: np.mean([r["accuracy"] for r in rows if r["strategy"] == name and r["n_train"] == n])
                    for n in args.train_sizes}
         print(f"{name:14s} {seconds:7.1f} s ({len(texts) / seconds:5.1f} texts/s)  "
@@ -190,27 +198,21 @@ def main():
 
 def tfidf_rows(args, X_pool, y_pool, X_test, y_test):
     """The reference that reads whole reviews: ``sktransfer compare``'s tfidf-lr on the same subsamples."""
-    from sklearn.model_selection import train_test_split
-
     from sktransfer.strategies import REGISTRY, StrategySettings
 
     rows, X_pool = [], np.asarray(X_pool, dtype=object)
-    for n in args.train_sizes:
-        for seed in args.seeds:
-            chosen, _ = train_test_split(np.arange(args.pool), train_size=n, stratify=y_pool, random_state=seed)
-            start = time.perf_counter()
-            clf = REGISTRY["tfidf-lr"].build(StrategySettings()).fit(list(X_pool[chosen]), y_pool[chosen])
-            accuracy = float(np.mean(clf.predict(list(X_test)) == y_test))
-            rows.append({"strategy": "tfidf", "n_train": n, "seed": seed, "accuracy": accuracy,
-                         "fit_seconds": time.perf_counter() - start})
-            print(f"tfidf          n={n} seed={seed}: accuracy {accuracy:.4f}", flush=True)
+    for n, seed, chosen in subsamples(args, y_pool):
+        start = time.perf_counter()
+        clf = REGISTRY["tfidf-lr"].build(StrategySettings()).fit(list(X_pool[chosen]), y_pool[chosen])
+        accuracy = float(np.mean(clf.predict(list(X_test)) == y_test))
+        rows.append({"strategy": "tfidf", "n_train": n, "seed": seed, "accuracy": accuracy,
+                     "fit_seconds": time.perf_counter() - start})
+        print(f"tfidf          n={n} seed={seed}: accuracy {accuracy:.4f}", flush=True)
     return rows
 
 
 def finetune(args, info, X_pool, y_pool, X_test, y_test):
     """Fine-tune per (strategy, n, seed); write every finished run to ``args.out`` at once."""
-    from sklearn.model_selection import train_test_split
-
     from sktransfer import BertFineTuneClassifier
     from sktransfer.exceptions import TruncationWarning
 
@@ -221,27 +223,25 @@ def finetune(args, info, X_pool, y_pool, X_test, y_test):
         if STRATEGIES[name].get("truncation") == "chunks":
             print(f"{name}: skipped (chunking is a BertVectorizer mode)", flush=True)
             continue
-        for n in args.train_sizes:
-            for seed in args.seeds:
-                chosen, _ = train_test_split(np.arange(args.pool), train_size=n, stratify=y_pool, random_state=seed)
-                clf = BertFineTuneClassifier(**STRATEGIES[name], max_epochs=args.epochs, lr=args.lr,
-                                             batch_size=16, random_state=seed, device=args.device)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", TruncationWarning)  # counted in info (share_over_*)
-                    start = time.perf_counter()
-                    clf.fit(list(X_pool[chosen]), y_pool[chosen])
-                    fit_seconds = time.perf_counter() - start
-                    start = time.perf_counter()
-                    accuracy = float(np.mean(clf.predict(X_test) == y_test))
-                    predict_seconds = time.perf_counter() - start
-                rows.append({"strategy": name, "n_train": n, "seed": seed, "accuracy": accuracy,
-                             "fit_seconds": fit_seconds, "predict_seconds": predict_seconds,
-                             "train_sequences_per_s": n * args.epochs / fit_seconds})
-                print(f"{name:14s} n={n} seed={seed}: accuracy {accuracy:.4f}, fit {fit_seconds:.0f} s, "
-                      f"predict {predict_seconds:.0f} s", flush=True)
-                if args.out:
-                    with open(args.out, "w", encoding="utf-8") as f:
-                        json.dump({"info": info, "rows": rows}, f, indent=1)
+        for n, seed, chosen in subsamples(args, y_pool):
+            clf = BertFineTuneClassifier(**STRATEGIES[name], max_epochs=args.epochs, lr=args.lr,
+                                         batch_size=16, random_state=seed, device=args.device)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", TruncationWarning)  # counted in info (share_over_*)
+                start = time.perf_counter()
+                clf.fit(list(X_pool[chosen]), y_pool[chosen])
+                fit_seconds = time.perf_counter() - start
+                start = time.perf_counter()
+                accuracy = float(np.mean(clf.predict(X_test) == y_test))
+                predict_seconds = time.perf_counter() - start
+            rows.append({"strategy": name, "n_train": n, "seed": seed, "accuracy": accuracy,
+                         "fit_seconds": fit_seconds, "predict_seconds": predict_seconds,
+                         "train_sequences_per_s": n * args.epochs / fit_seconds})
+            print(f"{name:14s} n={n} seed={seed}: accuracy {accuracy:.4f}, fit {fit_seconds:.0f} s, "
+                  f"predict {predict_seconds:.0f} s", flush=True)
+            if args.out:
+                with open(args.out, "w", encoding="utf-8") as f:
+                    json.dump({"info": info, "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":
