@@ -101,6 +101,7 @@ def _int_at_least(minimum, what):
 
 
 _positive_int = _int_at_least(1, "a positive integer")
+_non_negative_int = _int_at_least(0, "a non-negative integer")
 _seed = _int_at_least(0, "a non-negative integer seed")
 
 
@@ -479,6 +480,14 @@ def _add_pretrain_elmo(subparsers):
     p.add_argument("--data-home", default=None, help="folder holding aclImdb_v1.tar.gz, for CORPUS 'imdb'")
     p.add_argument("--checkpoint-every", type=_positive_int, default=500, metavar="STEPS",
                    help="steps between checkpoints, what a killed run loses at most (default: 500)")
+    p.add_argument("--init-from", default=None, metavar="DIR",
+                   help="continue training a trained biLM instead of random weights: a folder with options.json "
+                        "and weights.hdf5, or 'embedded' for the model ELMoVectorizer() ships (the softmax and "
+                        "optimizer start fresh; the architecture is the model's)")
+    p.add_argument("--softmax-warmup-steps", type=_non_negative_int, default=None, metavar="STEPS",
+                   help="steps during which only the new softmax trains (default: 200 with --init-from, else 0)")
+    p.add_argument("--snapshot-every", type=_positive_int, default=None, metavar="STEPS",
+                   help="also write the model every STEPS steps to DIR/snapshots/step-NNNNNNN/ (default: never)")
     p.add_argument("--no-resume", action="store_true", help="start afresh even if --out holds a checkpoint")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=_run_pretrain_elmo, subparser=p)
@@ -503,6 +512,17 @@ def _run_pretrain_elmo(args, parser):
 
     _check_out_folder(args.out, parser)
     architecture = _pretrain_architecture(args, parser)
+    init_from = args.init_from
+    if init_from == "embedded":
+        from .elmo.embedded import EMBEDDED_MODEL_DIR
+
+        init_from = EMBEDDED_MODEL_DIR
+    if init_from is not None:
+        if not (Path(init_from) / "options.json").is_file() or not (Path(init_from) / "weights.hdf5").is_file():
+            parser.error(f"--init-from {args.init_from}: expected 'embedded' or a folder holding options.json "
+                         "and weights.hdf5 (e.g. an earlier --out folder)")
+        # The architecture is the model's; an explicit --architecture must agree (pretrain_elmo checks).
+        architecture = args.architecture
     try:
         architecture_options(architecture)
     except (OSError, ValueError) as exc:  # fail now, not after reading the corpus
@@ -519,7 +539,8 @@ def _run_pretrain_elmo(args, parser):
         corpus, args.out, architecture=architecture, vocab_size=args.vocab_size, epochs=args.epochs,
         max_tokens=args.max_tokens, batch_size=args.batch_size, bptt=args.bptt, lr=args.lr, seed=args.seed,
         eval_every=args.eval_every, checkpoint_every=args.checkpoint_every, resume=not args.no_resume,
-        progress=not args.no_progress, device=args.device,
+        progress=not args.no_progress, device=args.device, init_from=init_from,
+        softmax_warmup_steps=args.softmax_warmup_steps, snapshot_every=args.snapshot_every,
         dtype=args.dtype, softmax="adaptive" if args.softmax_cutoffs is None else args.softmax_cutoffs,
     )
     if result.resumed_from_step is not None:

@@ -519,3 +519,25 @@ def test_user_errors_get_one_line_and_no_traceback(args, message, reviews_csv, t
     assert "Traceback" not in done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith(f"sktransfer {argv[0]}: error: ") and message in last
+
+
+def test_pretrain_elmo_init_from(tmp_path, capsys, pretrain_calls):
+    from sktransfer.elmo.embedded import EMBEDDED_MODEL_DIR
+
+    calls, stop = pretrain_calls
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("some text .\n")
+    with pytest.raises(stop):
+        main(["pretrain-elmo", str(corpus), "--out", str(tmp_path / "o"), "--init-from", "embedded",
+              "--softmax-warmup-steps", "50", "--snapshot-every", "1000"])
+    # the architecture is the starting model's, not the --architecture default
+    assert calls[0]["init_from"] == EMBEDDED_MODEL_DIR and calls[0]["architecture"] is None
+    assert calls[0]["softmax_warmup_steps"] == 50 and calls[0]["snapshot_every"] == 1000
+    with pytest.raises(stop):
+        main(["pretrain-elmo", str(corpus), "--out", str(tmp_path / "o")])
+    assert calls[1]["init_from"] is None and calls[1]["softmax_warmup_steps"] is None
+    assert calls[1]["snapshot_every"] is None
+    with pytest.raises(SystemExit) as info:
+        main(["pretrain-elmo", str(corpus), "--out", str(tmp_path / "o"), "--init-from", str(tmp_path)])
+    assert info.value.code == 2 and len(calls) == 2
+    assert "expected 'embedded' or a folder holding options.json and weights.hdf5" in capsys.readouterr().err

@@ -49,7 +49,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._device import resolve_device
-from .._io import atomic_path, atomic_write
+from .._io import atomic_path, atomic_write, sha256_file
 from ..tokenization import word_tokenize
 from .bilm import ElmoBiLm
 from .corpus import TokenizedCorpus, epoch_batches, iter_documents, make_batch, sequential_batches, unigram_counts
@@ -230,6 +230,39 @@ def _resolve_cutoffs(softmax: Union[str, Sequence[int]], n_classes: int) -> List
     return cutoffs
 
 
+@dataclass(frozen=True)
+class _InitModel:
+    """A trained biLM a run starts from (``init_from``): its files and what identifies them."""
+
+    options_file: Path
+    weight_file: Path
+    sha256: str
+    tokens: Optional[int]  # words the model had already seen, from its training.json when present
+
+    def describe(self) -> Dict[str, Any]:
+        return {"dir": str(self.options_file.parent), "weights_sha256": self.sha256, "tokens": self.tokens}
+
+
+def _init_model(init_from: PathLike) -> _InitModel:
+    """Locate and identify the model of ``init_from`` (a folder with ``options.json`` and ``weights.hdf5``)."""
+    folder = Path(init_from)
+    options, weights = folder / "options.json", folder / "weights.hdf5"
+    missing = [f.name for f in (options, weights) if not f.is_file()]
+    if missing:
+        raise ValueError(f"init_from={str(init_from)!r} must be a folder holding options.json and weights.hdf5 "
+                         "(a pretrain_elmo out_dir, or sktransfer.elmo.embedded.EMBEDDED_MODEL_DIR); "
+                         f"{', '.join(missing)} not found there")
+    tokens = None
+    training = folder / "training.json"
+    if training.is_file():
+        try:
+            meta = json.loads(training.read_text())
+            tokens = int(meta["result"]["tokens"]) + int((meta["config"].get("init_from") or {}).get("tokens") or 0)
+        except (ValueError, KeyError, TypeError):
+            tokens = None  # provenance only: an unreadable record does not stop training
+    return _InitModel(options, weights, sha256_file(weights), tokens)
+
+
 def _fingerprint(config: Mapping[str, Any], vocab: Vocabulary, corpus: TokenizedCorpus) -> str:
     """Hash of everything that must match for a checkpoint to be resumed."""
     h = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
@@ -328,12 +361,17 @@ def _output_options(arch: dict, prepared: _PreparedCorpus, cutoffs: List[int], *
 
 
 def _build_model(arch: dict, n_classes: int, cutoffs: List[int], *, dropout: float, optimizer: str, lr: float,
-                 seed: int, device: torch.device):
+                 seed: int, device: torch.device, init: Optional[_InitModel] = None):
     """The biLM with its softmax, in training mode, and its optimizer.
 
-    The softmax is initialised from the global torch RNG: seed it first for a reproducible run.
+    The biLM starts from ``init``'s weights when given, else from seeded random weights. The
+    softmax is always new, initialised from the global torch RNG: seed it first for a
+    reproducible run.
     """
-    bilm = ElmoBiLm.from_options(arch, random_state=seed)
+    if init is not None:
+        bilm = ElmoBiLm.from_files(init.options_file, init.weight_file)
+    else:
+        bilm = ElmoBiLm.from_options(arch, random_state=seed)
     bilm.requires_grad_(True)
     model = _BiLmTrainer(bilm, n_classes, cutoffs, dropout).to(device)
     model.train()
@@ -353,6 +391,7 @@ class _Schedule:
     max_tokens: Optional[int]
     checkpoint_every: Optional[int]
     eval_every: Optional[int]
+    snapshot_every: Optional[int] = None
 
     def budget_left(self, position: Mapping[str, int]) -> bool:
         return self.max_tokens is None or position["tokens"] < self.max_tokens
@@ -369,7 +408,8 @@ class _Pretrainer:
 
     def __init__(self, model: _BiLmTrainer, optimizer: torch.optim.Optimizer, prepared: _PreparedCorpus, *,
                  batch_size: int, clip_norm: Optional[float], seed: int, device: torch.device, out: Path,
-                 output_options: dict, dtype: str, config: Dict[str, Any], fingerprint: str) -> None:
+                 output_options: dict, dtype: str, config: Dict[str, Any], fingerprint: str,
+                 softmax_warmup_steps: int = 0) -> None:
         self.model = model
         self.optimizer = optimizer
         self.params = [p for group in optimizer.param_groups for p in group["params"]]
@@ -383,6 +423,8 @@ class _Pretrainer:
         self.dtype = dtype
         self.config = config
         self.fingerprint = fingerprint
+        self.softmax_warmup_steps = softmax_warmup_steps
+        self._bilm_frozen = False
         self.position: Dict[str, int] = {"epoch": 0, "batch": 0, "step": 0, "tokens": 0}
         self.history: List[Dict[str, Any]] = []
         self.running_loss: Optional[float] = None
@@ -424,6 +466,12 @@ class _Pretrainer:
         """
         prepared = self.prepared
         tic = time.perf_counter()
+        # A warm start's new softmax first learns alone: its early, near-random gradients would
+        # otherwise move the pretrained biLM (Adam takes full-size steps whatever their quality).
+        frozen = self.position["step"] < self.softmax_warmup_steps
+        if frozen != self._bilm_frozen:
+            self.model.bilm.requires_grad_(not frozen)  # frozen parameters get no grad; Adam skips them
+            self._bilm_frozen = frozen
         batch = _to_device(make_batch(prepared.data.train, members, prepared.char_table, prepared.type_to_softmax),
                            self.device)
         fwd, bwd, n = self.model(batch)
@@ -468,6 +516,17 @@ class _Pretrainer:
     def write_model(self) -> None:
         _write_model(self.model, self.output_options, self.out, self.dtype)
 
+    def write_snapshot(self) -> Path:
+        """The model as it is now, in ``out/snapshots/step-NNNNNNN/`` (a loadable model folder)."""
+        folder = self.out / "snapshots" / f"step-{self.position['step']:07d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_model(self.model, self.output_options, folder, self.dtype)
+        with atomic_path(folder / "vocab.txt") as tmp:
+            self.prepared.vocab.save(tmp)
+        with atomic_write(folder / "snapshot.json", "w") as fout:
+            json.dump({**self.position, "init_tokens": (self.config.get("init_from") or {}).get("tokens")}, fout)
+        return folder
+
 
 def _progress_bar(schedule: _Schedule, n_train_tokens: int, tokens_done: int):
     from tqdm.auto import tqdm  # only needed for the bar; keeps the package import light
@@ -511,6 +570,8 @@ def _train_epoch(trainer: _Pretrainer, batches: List[np.ndarray], schedule: _Sch
             trainer.write_checkpoint()
         if schedule.eval_every and position["step"] % schedule.eval_every == 0:
             trainer.evaluate()
+        if schedule.snapshot_every and position["step"] % schedule.snapshot_every == 0:
+            trainer.write_snapshot()
         info = {"step": position["step"], "epoch": position["epoch"], "tokens": position["tokens"], "loss": loss}
         if callback is not None and callback(info) is False:
             return True
@@ -561,6 +622,9 @@ def pretrain_elmo(
     max_documents: Optional[int] = None,
     checkpoint_every: Optional[int] = 500,
     eval_every: Optional[int] = None,
+    snapshot_every: Optional[int] = None,
+    init_from: Optional[PathLike] = None,
+    softmax_warmup_steps: Optional[int] = None,
     seed: int = 0,
     resume: bool = True,
     progress: bool = True,
@@ -617,6 +681,21 @@ def pretrain_elmo(
         Steps between checkpoints (also written at every epoch end and at the end).
     eval_every : int or None
         Steps between held-out evaluations (besides epoch ends and the end).
+    snapshot_every : int or None
+        Steps between snapshots: the model as it is then, written to
+        ``out_dir/snapshots/step-NNNNNNN/`` (options, weights, vocabulary, position), to
+        measure transfer against words seen.
+    init_from : path-like or None
+        Continue training a trained biLM: a folder holding its ``options.json`` and
+        ``weights.hdf5`` (an earlier ``out_dir``, or the embedded model's
+        :data:`sktransfer.elmo.embedded.EMBEDDED_MODEL_DIR`). The architecture is read from it
+        (``architecture`` must be None or the same); the softmax, which the model files do not
+        hold, and the optimizer start fresh. ``training.json`` records the folder, the weights'
+        SHA-256 and the words the model had seen before. None: random initial weights.
+    softmax_warmup_steps : int or None
+        Steps at the start during which only the softmax trains and the biLM stays frozen.
+        None: 200 with ``init_from`` (long enough for the new softmax to leave its random
+        start, under 2 % of an epoch of IMDB), else 0.
     seed : int, default=0
         Seeds the weights, the held-out split, the batch order and dropout; the caller's
         global torch RNG is restored afterwards.
@@ -652,14 +731,28 @@ def pretrain_elmo(
         raise ValueError(f"dtype must be 'float32' or 'float16', got {dtype!r}")
     if epochs is not None and epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
-    arch = architecture_options(_architecture_argument(architecture, options))
+    if softmax_warmup_steps is not None and (isinstance(softmax_warmup_steps, bool)
+                                             or not isinstance(softmax_warmup_steps, int) or softmax_warmup_steps < 0):
+        raise ValueError(f"softmax_warmup_steps must be an int >= 0 or None, got {softmax_warmup_steps!r}")
+    architecture = _architecture_argument(architecture, options)
+    init = _init_model(init_from) if init_from is not None else None
+    if init is not None:
+        arch = architecture_options(init.options_file)
+        if architecture is not None and architecture_options(architecture) != arch:
+            raise ValueError(f"architecture={architecture!r} differs from the architecture of init_from="
+                             f"{str(init_from)!r}; pass architecture=None to continue that model as it is")
+    else:
+        arch = architecture_options(architecture)
+    if softmax_warmup_steps is None:
+        softmax_warmup_steps = 200 if init is not None else 0
     tokenize = word_tokenize if tokenizer is None else tokenizer
     if not callable(tokenize):
         raise TypeError(f"tokenizer must be a callable str -> list of str, got {tokenizer!r}")
     device = resolve_device(device)  # a clear error for a device this machine lacks
     lr = float(lr) if lr is not None else (1e-3 if optimizer == "adam" else 0.2)
     schedule = _Schedule(max_epochs=epochs if epochs is not None else (1 if max_tokens is None else 10**9),
-                         max_tokens=max_tokens, checkpoint_every=checkpoint_every, eval_every=eval_every)
+                         max_tokens=max_tokens, checkpoint_every=checkpoint_every, eval_every=eval_every,
+                         snapshot_every=snapshot_every)
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -670,18 +763,21 @@ def pretrain_elmo(
     cutoffs = _resolve_cutoffs(softmax, len(prepared.vocab))
     config = {"options": arch, "vocab_size": vocab_size, "min_count": min_count, "batch_size": batch_size,
               "bptt": bptt, "optimizer": optimizer, "lr": lr, "dropout": dropout, "clip_norm": clip_norm,
-              "cutoffs": cutoffs, "held_out_fraction": held_out_fraction, "seed": seed}
+              "cutoffs": cutoffs, "held_out_fraction": held_out_fraction, "seed": seed,
+              "init_from": init.describe() if init is not None else None,
+              "softmax_warmup_steps": softmax_warmup_steps}
 
     # fork_rng: the run seeds and draws from the global torch RNG; the caller's stream is restored.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model, opt = _build_model(arch, len(prepared.vocab), cutoffs, dropout=dropout, optimizer=optimizer, lr=lr,
-                                  seed=seed, device=device)
+                                  seed=seed, device=device, init=init)
         trainer = _Pretrainer(
             model, opt, prepared, batch_size=batch_size, clip_norm=clip_norm, seed=seed, device=device, out=out,
             output_options=_output_options(arch, prepared, cutoffs, dropout=dropout, clip_norm=clip_norm,
                                            batch_size=batch_size, bptt=bptt),
             dtype=dtype, config=config, fingerprint=_fingerprint(config, prepared.vocab, prepared.data),
+            softmax_warmup_steps=softmax_warmup_steps,
         )
         if resume and trainer.checkpoint_path.exists():
             trainer.resume()

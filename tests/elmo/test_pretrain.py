@@ -315,3 +315,74 @@ def test_a_bad_checkpoint_is_refused_never_unpickled(tmp_path, kind):
     with pytest.raises(ValueError, match=r"checkpoint\.pt cannot be read as a checkpoint.*resume=False"):
         pretrain_elmo(grammar_corpus(20), out, epochs=1, **FAST)
     assert not marker.exists()
+
+
+# ---------------------------------------------------------------- warm start and snapshots
+def test_init_from_continues_a_trained_model(trained, tmp_path):
+    start, first = trained
+    docs = grammar_corpus()
+    budget = dict(max_tokens=600, **{**FAST, "architecture": None})
+    # Softmax warm-up longer than the run: the biLM must come out exactly as it went in.
+    frozen = pretrain_elmo(docs, tmp_path / "frozen", init_from=start, softmax_warmup_steps=10**6, **budget)
+    before, after = _weights(start), _weights(tmp_path / "frozen")
+    assert before.keys() == after.keys()
+    for name in before:
+        np.testing.assert_array_equal(after[name], before[name], err_msg=name)
+    # The biLM's features are good from the first step: a new softmax on them alone beats a
+    # random biLM trained for as long, end to end.
+    scratch = pretrain_elmo(docs, tmp_path / "scratch", **{**budget, "architecture": "tiny"})
+    assert frozen.held_out_perplexity < 0.8 * scratch.held_out_perplexity
+    # Without warm-up every part trains.
+    moving = pretrain_elmo(docs, tmp_path / "moving", init_from=start, softmax_warmup_steps=0, **budget)
+    assert any(not np.array_equal(_weights(tmp_path / "moving")[n], before[n]) for n in before)
+    config = json.loads((tmp_path / "moving" / "training.json").read_text())["config"]
+    assert config["init_from"]["tokens"] == first.tokens and config["softmax_warmup_steps"] == 0
+    assert len(config["init_from"]["weights_sha256"]) == 64
+    assert moving.tokens >= 600 and moving.steps == frozen.steps
+
+
+def test_init_from_default_warmup_and_resume_identity(trained, tmp_path):
+    start, _ = trained
+    docs = grammar_corpus(120)
+    result = pretrain_elmo(docs, tmp_path / "w", init_from=start, max_tokens=300, **{**FAST, "architecture": None})
+    assert json.loads((tmp_path / "w" / "training.json").read_text())["config"]["softmax_warmup_steps"] == 200
+    assert result.steps > 0
+    # Another starting model is another run: its checkpoint is not silently continued.
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("options.json", "weights.hdf5"):
+        (other / name).write_bytes((tmp_path / "w" / name).read_bytes())
+    with pytest.raises(ValueError, match="resume=False"):
+        pretrain_elmo(docs, tmp_path / "w", init_from=other, max_tokens=600, **{**FAST, "architecture": None})
+
+
+def test_init_from_errors(trained, tmp_path):
+    start, _ = trained
+    with pytest.raises(ValueError, match="options.json and weights.hdf5.*weights.hdf5 not found"):
+        (tmp_path / "half").mkdir()
+        (tmp_path / "half" / "options.json").write_text("{}")
+        pretrain_elmo(["some text ."], tmp_path / "a", init_from=tmp_path / "half", **FAST)
+    with pytest.raises(ValueError, match="differs from the architecture of init_from"):
+        pretrain_elmo(["some text ."], tmp_path / "b", init_from=start, **{**FAST, "architecture": "compact"})
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="softmax_warmup_steps must be an int >= 0"):
+            pretrain_elmo(["some text ."], tmp_path / "c", softmax_warmup_steps=bad, **FAST)
+
+
+def test_snapshots_are_loadable_models_along_the_run(tmp_path):
+    result = pretrain_elmo(grammar_corpus(120), tmp_path, epochs=2, snapshot_every=3, **FAST)
+    folders = sorted((tmp_path / "snapshots").iterdir())
+    assert [f.name for f in folders] == [f"step-{s:07d}" for s in range(3, result.steps + 1, 3)]
+    positions = [json.loads((f / "snapshot.json").read_text()) for f in folders]
+    assert [p["step"] for p in positions] == list(range(3, result.steps + 1, 3))
+    assert all(a["tokens"] < b["tokens"] for a, b in zip(positions, positions[1:]))
+    assert all(p["init_tokens"] is None for p in positions)
+    first = ElmoBiLm.from_files(folders[0] / "options.json", folders[0] / "weights.hdf5")
+    assert (folders[0] / "vocab.txt").read_text() == (tmp_path / "vocab.txt").read_text()
+    assert _weights(folders[0]).keys() == _weights(tmp_path).keys()
+    assert any(not np.array_equal(_weights(folders[0])[n], v) for n, v in _weights(tmp_path).items())
+    with torch.inference_mode():
+        assert all(torch.isfinite(a).all() for a in first(batch_to_ids([["the", "cat", "."]]))["activations"])
+    if result.steps % 3 == 0:  # the last snapshot is the final model
+        for n, v in _weights(tmp_path).items():
+            np.testing.assert_array_equal(_weights(folders[-1])[n], v, err_msg=n)
