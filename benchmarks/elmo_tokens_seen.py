@@ -3,12 +3,17 @@
     SKTRANSFER_DATA=../shared/data python benchmarks/elmo_tokens_seen.py \
         --models SNAPSHOT_DIR [SNAPSHOT_DIR ...] --out docs/elmo_tokens_seen
         [--train-sizes 500 2000] [--seeds 0 1 2] [--n-test 2000] [--pool 4000] [--cache DIR]
+        [--previous docs/elmo_tokens_seen/results.json]
 
 Each SNAPSHOT_DIR is the output folder of ``sktransfer pretrain-elmo`` (options.json,
-weights.hdf5, training.json) at some number of tokens seen, e.g. copies taken while a run is
-resumed with a growing ``--max-tokens``. The random-weight twin of the same architecture is the
-"0 tokens" point. Every model gets mean-pooled, layer-averaged features + LogisticRegression on
-the same balanced subsamples and the same IMDB test reviews (as ``benchmarks/elmo_transfer.py``).
+weights.hdf5, training.json) at some number of tokens seen, or one of the folders its
+``--snapshot-every`` writes (``OUT/snapshots/step-NNNNNNN``, read with the run's training.json).
+Words seen include those of the model a run started from (``--init-from``). ``--previous``
+keeps the rows and facts of an earlier results.json of this script, so that a continued run
+adds its snapshots to the same curve without refitting the old points. The random-weight twin
+of the same architecture is the "0 tokens" point. Every model gets mean-pooled, layer-averaged
+features + LogisticRegression on the same balanced subsamples and the same IMDB test reviews
+(as ``benchmarks/elmo_transfer.py``).
 Writes results.json, results.md (with a tokens-seen table) and learning_curve.png to --out.
 """
 
@@ -17,18 +22,39 @@ import json
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from sktransfer import ELMoVectorizer
 from sktransfer.compare import compare, summarize, write_results
 from sktransfer.datasets import fetch_imdb
+from sktransfer.reporting import read_results
+
+
+def _read_json(path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 def snapshot_facts(folder):
-    """(tokens seen, held-out perplexity, unigram perplexity) recorded in a snapshot's training.json."""
-    result = json.loads((Path(folder) / "training.json").read_text(encoding="utf-8"))["result"]
-    return result["tokens"], result["held_out_perplexity"], result["unigram_perplexity"]
+    """(tokens seen, held-out perplexity, unigram perplexity) of a model folder or a run's snapshot.
+
+    Tokens seen count the words of the model the run started from (``init_from``) as well. A
+    snapshot's perplexity is the run's evaluation at the snapshot's step (None if there was none).
+    """
+    folder = Path(folder)
+    if (folder / "snapshot.json").is_file():
+        position = _read_json(folder / "snapshot.json")
+        run = _read_json(folder.parent.parent / "training.json")
+        result = run["result"]
+        at_step = [h for h in result["history"] if h["step"] == position["step"]]
+        perplexity = at_step[-1].get("held_out_perplexity") if at_step else None
+        return (position["tokens"] + (position.get("init_tokens") or 0), perplexity,
+                result["unigram_perplexity"])
+    run = _read_json(folder / "training.json")
+    result = run["result"]
+    init_tokens = (run.get("config", {}).get("init_from") or {}).get("tokens") or 0
+    return result["tokens"] + init_tokens, result["held_out_perplexity"], result["unigram_perplexity"]
 
 
 def tokens_table(results, facts):
@@ -55,15 +81,32 @@ def main(argv=None):
     parser.add_argument("--n-test", type=int, default=2000)
     parser.add_argument("--pool", type=int, default=4000, help="balanced training reviews the subsamples come from")
     parser.add_argument("--cache", default=None, help="feature cache folder (default: a temporary one)")
+    parser.add_argument("--previous", default=None, metavar="RESULTS_JSON",
+                        help="an earlier results.json of this script (same pool, test set, sizes and seeds): its "
+                             "rows are kept and its models not refitted")
     parser.add_argument("--out", default="results/elmo_tokens_seen")
     args = parser.parse_args(argv)
+    previous, previous_meta = None, {}
+    if args.previous:
+        previous = read_results(args.previous)
+        previous_meta = previous.attrs["metadata"]
+        same = {"pool": args.pool, "n_test": args.n_test, "train_sizes": sorted(args.train_sizes),
+                "seeds": sorted(args.seeds)}
+        found = {k: (sorted(previous_meta.get(k) or []) if k in ("train_sizes", "seeds") else previous_meta.get(k))
+                 for k in same}
+        if found != same:
+            raise SystemExit(f"--previous {args.previous} was run with {found}, this run with {same}")
 
     X_pool, y_pool = fetch_imdb("train", n_samples=args.pool, random_state=0, return_X_y=True)
     X_test, y_test = fetch_imdb("test", n_samples=args.n_test, random_state=0, return_X_y=True)
-    facts, strategies, unigram = {}, {}, None
+    facts = {name: (tokens, previous_meta.get("held_out_perplexity", {}).get(name))
+             for name, tokens in previous_meta.get("tokens_seen", {}).items()}
+    strategies, unigram = {}, previous_meta.get("unigram_perplexity")
     for folder in map(Path, args.models):
         tokens, perplexity, unigram = snapshot_facts(folder)
         name = f"elmo@{tokens / 1e6:.1f}M"
+        if name in facts:
+            raise SystemExit(f"{folder}: a model with {tokens / 1e6:.1f}M words seen is already in the results")
         facts[name] = (tokens, perplexity)
         strategies[name] = (folder / "options.json", folder / "weights.hdf5")
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,16 +115,26 @@ def main(argv=None):
         def pipeline(**kwargs):
             return make_pipeline(ELMoVectorizer(cache=cache, verbose=True, **kwargs), LogisticRegression(max_iter=5000))
 
-        first_options = next(iter(strategies.values()))[0]
-        estimators = {"elmo@0 (random)": pipeline(options_file=str(first_options), pretrained=False)}
-        facts["elmo@0 (random)"] = (0, None)
+        estimators = {}
+        if "elmo@0 (random)" not in facts:  # the same architecture's random twin: one per curve
+            first_options = next(iter(strategies.values()))[0]
+            estimators["elmo@0 (random)"] = pipeline(options_file=str(first_options), pretrained=False)
+            facts["elmo@0 (random)"] = (0, None)
         estimators.update(
             {name: pipeline(options_file=str(o), weight_file=str(w)) for name, (o, w) in strategies.items()}
         )
         results = compare(X_pool, y_pool, X_test, y_test, estimators, train_sizes=args.train_sizes, seeds=args.seeds)
+        if previous is not None:
+            attrs = results.attrs
+            results = pd.concat([previous[results.columns], results], ignore_index=True)
+            attrs["compare"]["strategies"] = {**previous.attrs["compare"].get("strategies", {}),
+                                              **attrs["compare"].get("strategies", {})}
+            results.attrs = attrs
 
+    models = {**previous_meta.get("models", {}),
+              **{name: [str(p) for p in paths] for name, paths in strategies.items()}}
     metadata = {"dataset": "IMDB", "pool": args.pool, "n_test": args.n_test, "pooling": "mean", "layers": "average",
-                "models": {name: [str(p) for p in paths] for name, paths in strategies.items()},
+                "models": models,
                 "tokens_seen": {name: tokens for name, (tokens, _) in facts.items()},
                 "held_out_perplexity": {name: ppl for name, (_, ppl) in facts.items()},
                 "unigram_perplexity": unigram}
