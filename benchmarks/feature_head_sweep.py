@@ -6,6 +6,11 @@ The embedded ELMo's token vectors are computed once for all reviews and served t
 a lookup encoder, so the sweep times the heads, not the encoder.
 
     python benchmarks/feature_head_sweep.py --n-train 100 500 --n-eval 1000 --max-tokens 256
+        [--validation-fractions 0.2 none] [--weight-decays 0.01] [--hidden-sizes 64] [--elmo-dir DIR]
+
+``--validation-fractions none`` trains on all ``n`` reviews for exactly ``--epochs`` epochs (no
+early stopping); ``--elmo-dir`` takes another ELMo (a folder with options.json and weights.hdf5,
+e.g. a pretraining snapshot) instead of the embedded one.
 """
 
 import argparse
@@ -33,6 +38,10 @@ class LookupEncoder(BaseEstimator):
         return [_TOKENS[text].astype(dtype) for text in X]
 
 
+def _fraction_or_none(text):
+    return None if text.lower() == "none" else float(text)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n-train", type=int, nargs="+", default=[100, 500])
@@ -44,6 +53,10 @@ def main():
     parser.add_argument("--lrs", type=float, nargs="+", default=[1e-3, 3e-3])
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32])
     parser.add_argument("--patience", type=int, nargs="+", default=[3])
+    parser.add_argument("--validation-fractions", type=_fraction_or_none, nargs="+", default=[0.2])
+    parser.add_argument("--weight-decays", type=float, nargs="+", default=[0.01])
+    parser.add_argument("--hidden-sizes", type=int, nargs="+", default=[64])
+    parser.add_argument("--elmo-dir", default=None, help="folder with options.json and weights.hdf5")
     args = parser.parse_args()
 
     data = fetch_imdb(subset="train")
@@ -56,29 +69,34 @@ def main():
         len(pool_idx))[:n]]}
     texts = sorted({X[i] for i in eval_idx} | {X[i] for i in needed})
     start = time.perf_counter()
-    elmo = ELMoVectorizer(max_tokens=args.max_tokens).fit(texts[:1])
+    files = {}
+    if args.elmo_dir:
+        files = {"options_file": f"{args.elmo_dir}/options.json", "weight_file": f"{args.elmo_dir}/weights.hdf5"}
+    elmo = ELMoVectorizer(max_tokens=args.max_tokens, **files).fit(texts[:1])
     for text, vectors in zip(texts, elmo.transform_tokens(texts, dtype=np.float16, max_bytes=None)):
         _TOKENS[text] = vectors
     print(f"encoded {len(texts)} reviews once in {time.perf_counter() - start:.0f} s")
     X_eval, y_eval = list(X[eval_idx]), y[eval_idx]
     pooled_eval = elmo.transform(X_eval)
 
-    print(f"{'n':>5} {'seed':>4} {'model':<34} {'acc':>6} {'epochs':>6} {'fit s':>6}")
+    print(f"{'n':>5} {'seed':>4} {'model':<52} {'acc':>6} {'epochs':>6} {'fit s':>6}")
     for n, seed in itertools.product(args.n_train, args.seeds):
         idx = pool_idx[np.random.default_rng(seed).permutation(len(pool_idx))[:n]]
         X_tr, y_tr = list(X[idx]), y[idx]
         lr = LogisticRegression(max_iter=2000).fit(elmo.transform(X_tr), y_tr)
-        print(f"{n:>5} {seed:>4} {'elmo-lr (reference)':<34} {lr.score(pooled_eval, y_eval):>6.3f}")
-        grid = itertools.product(args.heads, args.epochs, args.lrs, args.batch_sizes, args.patience)
-        for head, epochs, rate, batch_size, patience in grid:
+        print(f"{n:>5} {seed:>4} {'elmo-lr (reference)':<52} {lr.score(pooled_eval, y_eval):>6.3f}")
+        grid = itertools.product(args.heads, args.epochs, args.lrs, args.batch_sizes, args.patience,
+                                 args.validation_fractions, args.weight_decays, args.hidden_sizes)
+        for head, epochs, rate, batch_size, patience, valid, decay, hidden in grid:
             clf = FeatureHeadClassifier(LookupEncoder(), head=head, max_epochs=epochs, lr=rate, batch_size=batch_size,
-                                        validation_fraction=0.2, patience=patience, random_state=seed)
+                                        validation_fraction=valid, patience=patience, weight_decay=decay,
+                                        hidden_size=hidden, random_state=seed)
             start = time.perf_counter()
             clf.fit(X_tr, y_tr)
             seconds = time.perf_counter() - start
-            name = f"{head} e={epochs} lr={rate:g} b={batch_size} p={patience}"
+            name = f"{head} e={epochs} lr={rate:g} b={batch_size} p={patience} v={valid} wd={decay:g} h={hidden}"
             accuracy = clf.score(X_eval, y_eval)
-            print(f"{n:>5} {seed:>4} {name:<34} {accuracy:>6.3f} {len(clf.history_):>6} {seconds:>6.1f}", flush=True)
+            print(f"{n:>5} {seed:>4} {name:<52} {accuracy:>6.3f} {len(clf.history_):>6} {seconds:>6.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -134,12 +134,13 @@ class SkorchTextClassifier(TextInputMixin, ClassifierMixin, BaseEstimator):
                 torch.manual_seed(int(self.random_state))
             yield
 
-    def _training_callbacks(self, *first):
+    def _training_callbacks(self, *first, validation=True):
         """Our skorch callbacks: an interruption report, ``first``, clipping, early stopping, a progress bar.
 
         ``first`` are (name, callback) pairs. Gradient clipping follows ``max_grad_norm``; with
-        ``validation_fraction``, training stops after ``patience`` epochs without a better
-        validation loss and the best epoch's weights are restored; ``verbose`` adds a progress bar.
+        ``validation_fraction`` (and ``validation``) and a ``patience``, training stops after
+        ``patience`` epochs without a better validation loss and the best epoch's weights are
+        restored; ``verbose`` adds a progress bar.
         """
         from skorch.callbacks import EarlyStopping, GradientNormClipping, ProgressBar
 
@@ -149,7 +150,7 @@ class SkorchTextClassifier(TextInputMixin, ClassifierMixin, BaseEstimator):
         callbacks = [("interruption_report", InterruptionReport()), *first]
         if self.max_grad_norm is not None:
             callbacks.append(("gradient_clipping", GradientNormClipping(gradient_clip_value=self.max_grad_norm)))
-        if self.validation_fraction is not None:
+        if validation and self.validation_fraction is not None and self.patience is not None:
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor="valid_loss", patience=self.patience, load_best=True,
                 sink=print if self.verbose else _discard,
@@ -158,11 +159,12 @@ class SkorchTextClassifier(TextInputMixin, ClassifierMixin, BaseEstimator):
             callbacks.append(("progress_bar", ProgressBar()))
         return callbacks
 
-    def _skorch_classifier(self, module, collate, *, iterator_train, callbacks, no_weight_decay):
+    def _skorch_classifier(self, module, collate, *, iterator_train, callbacks, no_weight_decay, validation=True,
+                           max_epochs=None):
         """The skorch net every subclass trains.
 
-        AdamW on cross-entropy, an optional stratified validation split (``validation_fraction``),
-        the user's ``callbacks`` before ``callbacks``.
+        AdamW on cross-entropy, an optional stratified validation split (``validation_fraction``,
+        unless ``validation`` is False), the user's ``callbacks`` before ``callbacks``.
 
         Parameters
         ----------
@@ -175,13 +177,17 @@ class SkorchTextClassifier(TextInputMixin, ClassifierMixin, BaseEstimator):
         callbacks : list of (name, callback)
         no_weight_decay : list of str
             Patterns of parameter names (fnmatch) that AdamW does not decay.
+        validation : bool, default=True
+            False trains on every text (a refit), whatever ``validation_fraction`` says.
+        max_epochs : int or None, default=None
+            None: ``self.max_epochs``.
         """
         import torch
         from skorch import NeuralNetClassifier
         from skorch.dataset import ValidSplit
 
         train_split = None
-        if self.validation_fraction is not None:
+        if validation and self.validation_fraction is not None:
             train_split = ValidSplit(self.validation_fraction, stratified=True, random_state=self.random_state)
         return NeuralNetClassifier(
             module=module,
@@ -190,7 +196,7 @@ class SkorchTextClassifier(TextInputMixin, ClassifierMixin, BaseEstimator):
             optimizer__weight_decay=self.weight_decay,
             optimizer__param_groups=[(pattern, {"weight_decay": 0.0}) for pattern in no_weight_decay],
             lr=self.lr,
-            max_epochs=self.max_epochs,
+            max_epochs=self.max_epochs if max_epochs is None else max_epochs,
             batch_size=self.batch_size,
             iterator_train=iterator_train,
             iterator_train__shuffle=True,

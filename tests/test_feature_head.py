@@ -156,6 +156,49 @@ def test_early_stopping_restores_best_weights(elmo, sentiment_texts):
     assert log_loss(y_enc[valid.indices], proba, labels=[0, 1]) == pytest.approx(min(valid_losses), rel=1e-4)
 
 
+def test_patience_none_measures_validation_without_stopping(elmo, sentiment_texts):
+    X, y = sentiment_texts
+    X, y = X * 2, y * 2
+    # The settings that stop early above run every epoch here, and keep the last weights.
+    clf = make_clf(elmo, head="mlp", validation_fraction=0.25, patience=None, max_epochs=8, lr=0.3).fit(X, y)
+    assert len(clf.history_) == 8 and clf.best_epoch_ == 8 and clf.refit_history_ is None
+    assert all("valid_acc" in row for row in clf.history_)
+    last = make_clf(elmo, head="mlp", validation_fraction=0.25, patience=None, max_epochs=8, lr=0.3).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), last.predict_proba(X))
+
+
+@pytest.mark.parametrize("patience", [None, 2])
+def test_refit_trains_again_on_every_text(elmo, sentiment_texts, count_bilm_texts, patience):
+    X, y = sentiment_texts
+    X, y = X * 2, y * 2
+    params = dict(head="mlp", validation_fraction=0.25, max_epochs=8, lr=0.3, patience=patience)
+    validated = make_clf(elmo, **params).fit(X, y)
+    count_bilm_texts[0] = 0
+    refit = make_clf(elmo, refit=True, **params).fit(X, y)
+    assert count_bilm_texts[0] == len(X), "the refit reuses the token vectors"
+    # The validation run is the same, and draws history_; the refit runs best_epoch_ epochs.
+    assert refit.history_ == [dict(row, dur=r["dur"]) for row, r in zip(validated.history_, refit.history_)]
+    assert refit.best_epoch_ == validated.best_epoch_ == (8 if patience is None else validated.best_epoch_)
+    assert [row["epoch"] for row in refit.refit_history_] == list(range(1, refit.best_epoch_ + 1))
+    assert all(set(row) == {"epoch", "train_loss", "dur"} for row in refit.refit_history_)
+    # The kept network is the refit's, trained on all texts: it differs from the validation run's.
+    assert not np.allclose(refit.predict_proba(X), validated.predict_proba(X))
+    assert refit.mix_weights_ == pytest.approx(
+        torch.softmax(refit.net_.module_.embedder.scalar_parameters, 0).detach().numpy())
+    # The refit is reproducible, and its net is what pickles.
+    again = make_clf(elmo, refit=True, **params).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), refit.predict_proba(X))
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(refit)).predict_proba(X), refit.predict_proba(X))
+
+
+def test_refit_without_validation_split_is_a_plain_fit(elmo, sentiment_texts):
+    X, y = sentiment_texts
+    plain = make_clf(elmo, head="mlp").fit(X, y)
+    refit = make_clf(elmo, head="mlp", refit=True).fit(X, y)
+    assert refit.refit_history_ is None
+    np.testing.assert_array_equal(refit.predict_proba(X), plain.predict_proba(X))
+
+
 def test_same_seed_same_predictions_and_global_rng_untouched(elmo, sentiment_texts):
     X, y = sentiment_texts
     torch.manual_seed(5)
