@@ -6,7 +6,8 @@ The embedded ELMo's token vectors are computed once for all reviews and served t
 a lookup encoder, so the sweep times the heads, not the encoder.
 
     python benchmarks/feature_head_sweep.py --n-train 100 500 --n-eval 1000 --max-tokens 256
-        [--validation-fractions 0.2 none] [--weight-decays 0.01] [--hidden-sizes 64] [--elmo-dir DIR]
+        [--validation-fractions 0.2 none] [--patience 3 none] [--refit no yes]
+        [--weight-decays 0.01] [--hidden-sizes 64] [--elmo-dir DIR]
 
 ``--validation-fractions none`` trains on all ``n`` reviews for exactly ``--epochs`` epochs (no
 early stopping); ``--elmo-dir`` takes another ELMo (a folder with options.json and weights.hdf5,
@@ -42,6 +43,16 @@ def _fraction_or_none(text):
     return None if text.lower() == "none" else float(text)
 
 
+def _int_or_none(text):
+    return None if text.lower() == "none" else int(text)
+
+
+def _yes_no(text):
+    if text.lower() not in ("yes", "no"):
+        raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}")
+    return text.lower() == "yes"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n-train", type=int, nargs="+", default=[100, 500])
@@ -52,7 +63,9 @@ def main():
     parser.add_argument("--epochs", type=int, nargs="+", default=[10, 30])
     parser.add_argument("--lrs", type=float, nargs="+", default=[1e-3, 3e-3])
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32])
-    parser.add_argument("--patience", type=int, nargs="+", default=[3])
+    parser.add_argument("--patience", type=_int_or_none, nargs="+", default=[3], help="none: no early stopping")
+    parser.add_argument("--refit", type=_yes_no, nargs="+", default=[False],
+                        help="yes: train again on all n reviews after the validation run")
     parser.add_argument("--validation-fractions", type=_fraction_or_none, nargs="+", default=[0.2])
     parser.add_argument("--weight-decays", type=float, nargs="+", default=[0.01])
     parser.add_argument("--hidden-sizes", type=int, nargs="+", default=[64])
@@ -79,24 +92,28 @@ def main():
     X_eval, y_eval = list(X[eval_idx]), y[eval_idx]
     pooled_eval = elmo.transform(X_eval)
 
-    print(f"{'n':>5} {'seed':>4} {'model':<52} {'acc':>6} {'epochs':>6} {'fit s':>6}")
+    print(f"{'n':>5} {'seed':>4} {'model':<58} {'acc':>6} {'epochs':>6} {'fit s':>6}")
     for n, seed in itertools.product(args.n_train, args.seeds):
         idx = pool_idx[np.random.default_rng(seed).permutation(len(pool_idx))[:n]]
         X_tr, y_tr = list(X[idx]), y[idx]
         lr = LogisticRegression(max_iter=2000).fit(elmo.transform(X_tr), y_tr)
-        print(f"{n:>5} {seed:>4} {'elmo-lr (reference)':<52} {lr.score(pooled_eval, y_eval):>6.3f}")
+        print(f"{n:>5} {seed:>4} {'elmo-lr (reference)':<58} {lr.score(pooled_eval, y_eval):>6.3f}")
         grid = itertools.product(args.heads, args.epochs, args.lrs, args.batch_sizes, args.patience,
-                                 args.validation_fractions, args.weight_decays, args.hidden_sizes)
-        for head, epochs, rate, batch_size, patience, valid, decay, hidden in grid:
+                                 args.validation_fractions, args.weight_decays, args.hidden_sizes, args.refit)
+        for head, epochs, rate, batch_size, patience, valid, decay, hidden, refit in grid:
+            if refit and valid is None:
+                continue  # a refit needs a validation run
             clf = FeatureHeadClassifier(LookupEncoder(), head=head, max_epochs=epochs, lr=rate, batch_size=batch_size,
                                         validation_fraction=valid, patience=patience, weight_decay=decay,
-                                        hidden_size=hidden, random_state=seed)
+                                        hidden_size=hidden, refit=refit, random_state=seed)
             start = time.perf_counter()
             clf.fit(X_tr, y_tr)
             seconds = time.perf_counter() - start
-            name = f"{head} e={epochs} lr={rate:g} b={batch_size} p={patience} v={valid} wd={decay:g} h={hidden}"
+            name = (f"{head} e={epochs} lr={rate:g} b={batch_size} p={patience} v={valid} wd={decay:g} h={hidden}"
+                    + (" refit" if refit else ""))
             accuracy = clf.score(X_eval, y_eval)
-            print(f"{n:>5} {seed:>4} {name:<52} {accuracy:>6.3f} {len(clf.history_):>6} {seconds:>6.1f}", flush=True)
+            epochs_run = len(clf.refit_history_ or clf.history_)
+            print(f"{n:>5} {seed:>4} {name:<58} {accuracy:>6.3f} {epochs_run:>6} {seconds:>6.1f}", flush=True)
 
 
 if __name__ == "__main__":
