@@ -1,0 +1,84 @@
+"""The lecture's heads on IMDB with the refit protocol: the validation split only draws the curves.
+
+    SKTRANSFER_DATA=../shared/data python benchmarks/feature_heads_refit.py --out docs/compare_heads_refit
+        [--heads mlp] [--epochs 30] [--train-sizes 100 500 2000] [--seeds 0 1 2] [--n-test 2000]
+        [--pool 4000] [--cache DIR] [--previous docs/elmo_transfer/results.json]
+
+Each head (`FeatureHeadClassifier`) holds out 20% of its training texts, trains ``--epochs`` epochs
+without early stopping while measuring that split every epoch (the training curves), and is then
+trained again, from the same initial weights, on all of its texts (``refit=True``,
+``patience=None``): the protocol `docs/feature_heads.md` found best on a validation split of IMDB
+train. Pairs each head on the frozen embedded ELMo with the same head on randomly initialised
+word embeddings trained on the task (the lecture's baseline). Subsamples, pool and test set are
+those of ``benchmarks/elmo_transfer.py`` and ``sktransfer compare``; ``--previous`` adds the
+reference rows (TF-IDF, ELMo features + LR) of an earlier results.json on the same protocol.
+Writes results.json, results.md, learning_curve.png and training_curves.png to --out.
+"""
+
+import argparse
+import json
+import tempfile
+
+import pandas as pd
+
+from sktransfer import ELMoVectorizer, FeatureHeadClassifier, WordEmbeddingEncoder
+from sktransfer.compare import compare, format_table, write_results
+from sktransfer.datasets import fetch_imdb
+from sktransfer.reporting import read_results, training_summary
+
+VALIDATION_FRACTION = 0.2
+
+
+def head(encoder, kind, epochs):
+    return FeatureHeadClassifier(encoder, head=kind, max_epochs=epochs, validation_fraction=VALIDATION_FRACTION,
+                                 patience=None, refit=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--heads", nargs="+", choices=["mlp", "bilstm"], default=["mlp"])
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--train-sizes", type=int, nargs="+", default=[100, 500, 2000])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--n-test", type=int, default=2000)
+    parser.add_argument("--pool", type=int, default=4000, help="balanced training reviews the subsamples come from")
+    parser.add_argument("--max-tokens", type=int, default=256, help="words per review the encoders read")
+    parser.add_argument("--cache", default=None, help="feature cache folder (default: a temporary one)")
+    parser.add_argument("--previous", nargs="*", default=[], metavar="RESULTS_JSON",
+                        help="earlier results on the same protocol whose rows are added (e.g. tfidf-lr, elmo-lr)")
+    parser.add_argument("--out", default="results/feature_heads_refit")
+    args = parser.parse_args(argv)
+
+    X_pool, y_pool = fetch_imdb("train", n_samples=args.pool, random_state=0, return_X_y=True)
+    X_test, y_test = fetch_imdb("test", n_samples=args.n_test, random_state=0, return_X_y=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = args.cache or tmp
+        strategies = {}
+        for kind in args.heads:
+            strategies[f"elmo-head-{kind}"] = head(ELMoVectorizer(max_tokens=args.max_tokens, cache=cache), kind,
+                                                   args.epochs)
+            strategies[f"embed-head-{kind}"] = head(WordEmbeddingEncoder(max_tokens=args.max_tokens), kind,
+                                                    args.epochs)
+        results = compare(X_pool, y_pool, X_test, y_test, strategies, train_sizes=args.train_sizes, seeds=args.seeds)
+    for path in args.previous:
+        previous = read_results(path)
+        meta = previous.attrs["metadata"]
+        if (meta.get("n_test"), meta.get("n_train_pool")) != (args.n_test, args.pool):
+            raise SystemExit(f"--previous {path}: n_test {meta.get('n_test')}, pool {meta.get('n_train_pool')}; "
+                             f"this run: {args.n_test}, {args.pool}")
+        keep = previous[previous["n_train"].isin(args.train_sizes) & previous["seed"].isin(args.seeds)
+                        & ~previous["strategy"].isin(results["strategy"].unique())]
+        attrs = results.attrs
+        results = pd.concat([keep[results.columns], results], ignore_index=True)
+        results.attrs = attrs
+    metadata = {"dataset": "IMDB", "pool": args.pool, "n_test": args.n_test, "max_tokens": args.max_tokens,
+                "protocol": f"validation_fraction={VALIDATION_FRACTION}, patience=None, refit=True, "
+                            f"max_epochs={args.epochs}", "previous": args.previous}
+    write_results(results, args.out, metadata=metadata)
+    print(format_table(results))
+    print(training_summary(results).to_string())
+    print(json.dumps({"out": args.out}))
+
+
+if __name__ == "__main__":
+    main()
