@@ -99,6 +99,7 @@ CASES = {
         "batch_size": (True, 0),
         "validation_fraction": ("x", 1.0),
         "patience": (1.5, 0),
+        "refit": ("yes", 1),
         "max_grad_norm": (True, -1.0),
         "max_feature_bytes": (1.5, 0),
         "feature_dtype": (16, "float64"),
@@ -262,6 +263,7 @@ def test_train_layers_beyond_the_model_depth_is_a_value_error(make):
         (FeatureHeadClassifier, {"encoder": None, "validation_fraction": 0.2, "max_grad_norm": None, "lr": 1}),
         (FeatureHeadClassifier, {"device": torch.device("cpu"), "random_state": 2**32 - 1, "max_feature_bytes": None}),
         (FeatureHeadClassifier, {"callbacks": (), "weight_decay": 0, "batch_size": np.int64(4), "verbose": True}),
+        (FeatureHeadClassifier, {"patience": None, "refit": True, "validation_fraction": 0.2}),
         (WordEmbeddingEncoder, {"embedding_dim": np.int64(4), "max_vocab": None, "max_tokens": None}),
     ],
 )
