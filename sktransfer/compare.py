@@ -29,9 +29,9 @@ from sklearn.model_selection import train_test_split
 
 from ._optional import import_optional
 from .reporting import (
-    HISTORY_KEYS,
     RESULT_COLUMNS,
     format_table,
+    plain_history,
     plot_learning_curve,
     plot_training_curves,
     read_results,
@@ -284,10 +284,7 @@ def training_history(estimator):
         return None
     if not history:
         return None
-    return [
-        {key: (int(epoch[key]) if key == "epoch" else float(epoch[key])) for key in HISTORY_KEYS if key in epoch}
-        for epoch in history
-    ]
+    return plain_history(history)
 
 
 def compare(

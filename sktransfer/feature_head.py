@@ -34,11 +34,11 @@ from ._params import (
 )
 from ._skorch_classifier import SkorchTextClassifier, length_bucket_loader
 from ._validation import check_texts
+from .reporting import plain_history
 
 __all__ = ["FeatureHeadClassifier", "PadTokens"]
 
 _HEADS = ("mlp", "bilstm")  # sktransfer.heads.HEADS; repeated so that validation does not import torch
-_HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "valid_acc", "dur")
 # Texts encoded per call when not all token vectors are kept (predict, pooling before training):
 # the encoder's own length-sorted batching applies within a call, and only one call's token
 # vectors (about 0.2 GiB of float32 for 256 long reviews through the embedded ELMo) are held.
@@ -60,12 +60,6 @@ class _TokenStatistics:
     def mean_std(self):
         mean = self.sums / max(self.count, 1)
         return mean, np.sqrt(np.maximum(self.squares / max(self.count, 1) - np.square(mean), 0.0))
-
-
-def _plain_history(history):
-    """Skorch's per-epoch history with the keys of ``_HISTORY_KEYS`` as plain numbers (JSON-ready)."""
-    return [{key: int(row[key]) if key == "epoch" else float(row[key]) for key in _HISTORY_KEYS if key in row}
-            for row in history]
 
 
 class PadTokens:
@@ -400,7 +394,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
             self.net_ = self._build_net(len(self.classes_), token_shape, statistics)
             self.net_.fit(inputs, codes)
         history = self.net_.history
-        self.history_ = _plain_history(history)
+        self.history_ = plain_history(history)
         best = [row["epoch"] for row in history if row.get("valid_loss_best")]
         early_stopping = self.validation_fraction is not None and self.patience is not None
         self.best_epoch_ = int(best[-1]) if early_stopping and best else len(history)
@@ -410,7 +404,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
             with self._seeded_torch():
                 self.net_ = self._build_net(len(self.classes_), token_shape, statistics, refit_epochs=self.best_epoch_)
                 self.net_.fit(inputs, codes)
-            self.refit_history_ = _plain_history(self.net_.history)
+            self.refit_history_ = plain_history(self.net_.history)
         self._record_mix()
         return self
 

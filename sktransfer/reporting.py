@@ -30,6 +30,7 @@ from ._optional import import_optional
 __all__ = [
     "COMPARE_SETTINGS",
     "HISTORY_KEYS",
+    "plain_history",
     "METRICS",
     "RESULT_COLUMNS",
     "RESUME_SETTINGS",
@@ -55,6 +56,18 @@ METRICS = ("accuracy", "macro_f1", "fit_seconds", "predict_seconds")
 #: Keys of one epoch in a run's training history (the ``history`` column), as strategies that
 #: train a network for several epochs report them (``history_`` of the fitted estimator).
 HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "valid_acc", "dur")
+
+
+def plain_history(history):
+    """Per-epoch records (e.g. a skorch ``History``) cut to :data:`HISTORY_KEYS`, as plain numbers (JSON-ready).
+
+    ``epoch`` becomes an int, every other key a float; keys an epoch lacks stay absent.
+    """
+    return [
+        {key: (int(epoch[key]) if key == "epoch" else float(epoch[key])) for key in HISTORY_KEYS if key in epoch}
+        for epoch in history
+    ]
+
 
 #: Columns of the DataFrame returned by :func:`~sktransfer.compare.compare`, in order.
 #: ``history`` is a list of per-epoch dicts (:data:`HISTORY_KEYS`), or None for strategies
