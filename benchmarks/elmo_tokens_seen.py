@@ -29,6 +29,7 @@ from sklearn.pipeline import make_pipeline
 from sktransfer import ELMoVectorizer
 from sktransfer.compare import compare, summarize, write_results
 from sktransfer.datasets import fetch_imdb
+from sktransfer.elmo.pretrain import words_seen
 from sktransfer.reporting import read_results
 
 
@@ -53,8 +54,7 @@ def snapshot_facts(folder):
                 result["unigram_perplexity"])
     run = _read_json(folder / "training.json")
     result = run["result"]
-    init_tokens = (run.get("config", {}).get("init_from") or {}).get("tokens") or 0
-    return result["tokens"] + init_tokens, result["held_out_perplexity"], result["unigram_perplexity"]
+    return words_seen(run), result["held_out_perplexity"], result["unigram_perplexity"]
 
 
 def tokens_table(results, facts):

@@ -518,7 +518,11 @@ def _run_pretrain_elmo(args, parser):
 
         init_from = EMBEDDED_MODEL_DIR
     if init_from is not None:
-        if not (Path(init_from) / "options.json").is_file() or not (Path(init_from) / "weights.hdf5").is_file():
+        from .elmo.pretrain import model_files
+
+        try:
+            model_files(init_from)  # fail now, not after reading the corpus
+        except ValueError:
             parser.error(f"--init-from {args.init_from}: expected 'embedded' or a folder holding options.json "
                          "and weights.hdf5 (e.g. an earlier --out folder)")
         # The architecture is the model's; an explicit --architecture must agree (pretrain_elmo checks).

@@ -56,7 +56,7 @@ from .corpus import TokenizedCorpus, epoch_batches, iter_documents, make_batch, 
 from .vocabulary import Vocabulary, count_words
 from .weights import load_options, save_weights, write_options
 
-__all__ = ["ARCHITECTURES", "PretrainResult", "pretrain_elmo", "architecture_options"]
+__all__ = ["ARCHITECTURES", "PretrainResult", "pretrain_elmo", "architecture_options", "model_files", "words_seen"]
 
 PathLike = Union[str, os.PathLike]
 
@@ -243,21 +243,45 @@ class _InitModel:
         return {"dir": str(self.options_file.parent), "weights_sha256": self.sha256, "tokens": self.tokens}
 
 
-def _init_model(init_from: PathLike) -> _InitModel:
-    """Locate and identify the model of ``init_from`` (a folder with ``options.json`` and ``weights.hdf5``)."""
-    folder = Path(init_from)
+def model_files(folder: PathLike) -> Tuple[Path, Path]:
+    """``(options.json, weights.hdf5)`` of a model folder (an ``out_dir`` of :func:`pretrain_elmo`).
+
+    Raises
+    ------
+    ValueError
+        If either file is missing; the message names them.
+    """
+    folder = Path(folder)
     options, weights = folder / "options.json", folder / "weights.hdf5"
     missing = [f.name for f in (options, weights) if not f.is_file()]
     if missing:
-        raise ValueError(f"init_from={str(init_from)!r} must be a folder holding options.json and weights.hdf5 "
+        raise ValueError(f"{str(folder)!r} must be a folder holding options.json and weights.hdf5 "
                          "(a pretrain_elmo out_dir, or sktransfer.elmo.embedded.EMBEDDED_MODEL_DIR); "
                          f"{', '.join(missing)} not found there")
+    return options, weights
+
+
+def words_seen(training: Mapping[str, Any]) -> int:
+    """Words a model has been trained on, from its ``training.json`` (as a dict).
+
+    The run's own words plus, when it continued another model (``init_from``), the words that
+    model had seen.
+    """
+    started_from = (training.get("config") or {}).get("init_from") or {}
+    return int(training["result"]["tokens"]) + int(started_from.get("tokens") or 0)
+
+
+def _init_model(init_from: PathLike) -> _InitModel:
+    """Locate and identify the model of ``init_from`` (a folder with ``options.json`` and ``weights.hdf5``)."""
+    try:
+        options, weights = model_files(init_from)
+    except ValueError as exc:
+        raise ValueError(f"init_from: {exc}") from None
     tokens = None
-    training = folder / "training.json"
+    training = options.parent / "training.json"
     if training.is_file():
         try:
-            meta = json.loads(training.read_text())
-            tokens = int(meta["result"]["tokens"]) + int((meta["config"].get("init_from") or {}).get("tokens") or 0)
+            tokens = words_seen(json.loads(training.read_text()))
         except (ValueError, KeyError, TypeError):
             tokens = None  # provenance only: an unreadable record does not stop training
     return _InitModel(options, weights, sha256_file(weights), tokens)
