@@ -22,7 +22,7 @@ import json
 import tempfile
 from pathlib import Path
 
-import pandas as pd
+from _previous import read_previous, with_rows
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
@@ -30,7 +30,6 @@ from sktransfer import ELMoVectorizer
 from sktransfer.compare import compare, summarize, write_results
 from sktransfer.datasets import fetch_imdb
 from sktransfer.elmo.pretrain import words_seen
-from sktransfer.reporting import read_results
 
 
 def _read_json(path):
@@ -88,14 +87,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     previous, previous_meta = None, {}
     if args.previous:
-        previous = read_results(args.previous)
+        previous = read_previous(args.previous, {"pool": args.pool, "n_test": args.n_test,
+                                                 "train_sizes": args.train_sizes, "seeds": args.seeds})
         previous_meta = previous.attrs["metadata"]
-        same = {"pool": args.pool, "n_test": args.n_test, "train_sizes": sorted(args.train_sizes),
-                "seeds": sorted(args.seeds)}
-        found = {k: (sorted(previous_meta.get(k) or []) if k in ("train_sizes", "seeds") else previous_meta.get(k))
-                 for k in same}
-        if found != same:
-            raise SystemExit(f"--previous {args.previous} was run with {found}, this run with {same}")
 
     X_pool, y_pool = fetch_imdb("train", n_samples=args.pool, random_state=0, return_X_y=True)
     X_test, y_test = fetch_imdb("test", n_samples=args.n_test, random_state=0, return_X_y=True)
@@ -125,11 +119,9 @@ def main(argv=None):
         )
         results = compare(X_pool, y_pool, X_test, y_test, estimators, train_sizes=args.train_sizes, seeds=args.seeds)
         if previous is not None:
-            attrs = results.attrs
-            results = pd.concat([previous[results.columns], results], ignore_index=True)
-            attrs["compare"]["strategies"] = {**previous.attrs["compare"].get("strategies", {}),
-                                              **attrs["compare"].get("strategies", {})}
-            results.attrs = attrs
+            results.attrs["compare"]["strategies"] = {**previous.attrs["compare"].get("strategies", {}),
+                                                      **results.attrs["compare"].get("strategies", {})}
+            results = with_rows(results, previous)
 
     models = {**previous_meta.get("models", {}),
               **{name: [str(p) for p in paths] for name, paths in strategies.items()}}

@@ -23,13 +23,13 @@ import json
 import tempfile
 
 import pandas as pd
+from _previous import read_previous, with_rows
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from sktransfer import ELMoVectorizer
 from sktransfer.compare import compare, default_strategies, format_table, write_results
 from sktransfer.datasets import fetch_imdb
-from sktransfer.reporting import read_results
 
 STRATEGIES = ("tfidf-lr", "elmo-lr", "elmo-lr-random", "bert-lr")
 
@@ -38,11 +38,7 @@ def previous_rows(paths, renames, fitted, settings):
     """Rows of earlier results files, renamed, for strategies this run does not fit; checks the protocol."""
     frames = []
     for path in paths:
-        frame = read_results(path)
-        meta = frame.attrs["metadata"]
-        found = {k: (sorted(meta.get(k) or []) if k in ("train_sizes", "seeds") else meta.get(k)) for k in settings}
-        if found != settings:
-            raise SystemExit(f"--previous {path} was run with {found}, this run with {settings}")
+        frame = read_previous(path, settings)
         frame = frame.assign(strategy=frame["strategy"].replace(renames))
         frames.append(frame[~frame["strategy"].isin(fitted)])
     rows = pd.concat(frames, ignore_index=True) if frames else None
@@ -88,9 +84,7 @@ def main(argv=None):
                       for name in args.strategies}
         results = compare(X_pool, y_pool, X_test, y_test, strategies, train_sizes=args.train_sizes, seeds=args.seeds)
     if previous is not None:
-        attrs = results.attrs
-        results = pd.concat([previous[results.columns], results], ignore_index=True)
-        results.attrs = attrs
+        results = with_rows(results, previous)
     metadata = {"dataset": "IMDB", "pool": args.pool, "n_test": args.n_test, "pooling": args.pooling,
                 "layers": args.layers, "model": "embedded imdb-compact ELMo", "train_sizes": args.train_sizes,
                 "seeds": args.seeds, "previous": args.previous, "renamed": renames}

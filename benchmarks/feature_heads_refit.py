@@ -19,12 +19,12 @@ import argparse
 import json
 import tempfile
 
-import pandas as pd
+from _previous import read_previous, with_rows
 
 from sktransfer import ELMoVectorizer, FeatureHeadClassifier, WordEmbeddingEncoder
 from sktransfer.compare import compare, format_table, write_results
 from sktransfer.datasets import fetch_imdb
-from sktransfer.reporting import read_results, training_summary
+from sktransfer.reporting import training_summary
 
 VALIDATION_FRACTION = 0.2
 
@@ -61,16 +61,10 @@ def main(argv=None):
                                                     args.epochs)
         results = compare(X_pool, y_pool, X_test, y_test, strategies, train_sizes=args.train_sizes, seeds=args.seeds)
     for path in args.previous:
-        previous = read_results(path)
-        meta = previous.attrs["metadata"]
-        if (meta.get("n_test"), meta.get("n_train_pool")) != (args.n_test, args.pool):
-            raise SystemExit(f"--previous {path}: n_test {meta.get('n_test')}, pool {meta.get('n_train_pool')}; "
-                             f"this run: {args.n_test}, {args.pool}")
+        previous = read_previous(path, {"n_test": args.n_test, "n_train_pool": args.pool})
         keep = previous[previous["n_train"].isin(args.train_sizes) & previous["seed"].isin(args.seeds)
                         & ~previous["strategy"].isin(results["strategy"].unique())]
-        attrs = results.attrs
-        results = pd.concat([keep[results.columns], results], ignore_index=True)
-        results.attrs = attrs
+        results = with_rows(results, keep)
     metadata = {"dataset": "IMDB", "pool": args.pool, "n_test": args.n_test, "max_tokens": args.max_tokens,
                 "protocol": f"validation_fraction={VALIDATION_FRACTION}, patience=None, refit=True, "
                             f"max_epochs={args.epochs}", "previous": args.previous}
