@@ -111,34 +111,45 @@ def worker(args) -> dict:
         with tempfile.TemporaryDirectory() as out:
             result = P.pretrain_elmo(docs, out, architecture=args.architecture, max_tokens=args.perplexity_words,
                                      batch_size=args.batch_size, bptt=args.bptt, seed=args.seed, progress=False,
-                                     checkpoint_every=None)
-        record.update(words=result.tokens, held_out_perplexity=result.held_out_perplexity,
+                                     checkpoint_every=None, **({"workers": args.workers} if args.workers > 1 else {}))
+        record.update(workers=args.workers, words=result.tokens, held_out_perplexity=result.held_out_perplexity,
                       words_per_second=result.tokens_per_second)
         return record
 
     prepared = P._prepare_corpus(docs, word_tokenize, bptt=args.bptt, held_out_fraction=0.01, seed=args.seed,
                                  max_documents=None, vocab_size=50000, min_count=1)
     cutoffs = P._resolve_cutoffs("adaptive", len(prepared.vocab))
-    torch.manual_seed(args.seed)
     device = torch.device("cpu")
-    model, opt = P._build_model(arch, len(prepared.vocab), cutoffs, dropout=0.1, optimizer="adam", lr=1e-3,
-                                seed=args.seed, device=device)
-    trainer = P._Pretrainer(model, opt, prepared, batch_size=args.batch_size, clip_norm=10.0, seed=args.seed,
-                            device=device, out=Path("."), output_options={}, dtype="float32", config={},
-                            fingerprint="")
-    batches = trainer.epoch_batches()[: args.warmup + args.steps]
-    if len(batches) < args.warmup + args.steps:
-        raise SystemExit(f"only {len(batches)} batches in {args.documents} documents; pass more --documents")
-
+    # The matmul rate with all of this process's threads, before any worker is forked.
     record["matmul_gflops"] = matmul_gflops(args.batch_size * (args.bptt + 2), proj, 4 * cell)
-    for members in batches[: args.warmup]:
-        trainer.train_step(members)
-    words = 0
-    tic = time.perf_counter()
-    for members in batches[args.warmup:]:
-        words += trainer.train_step(members)[1]
-    seconds = time.perf_counter() - tic
-    record.update(words=words, seconds=seconds, words_per_second=words / seconds)
+
+    def time_steps(group=None):
+        """Build the model and trainer (sharing each batch with ``group``'s workers) and time its steps."""
+        torch.manual_seed(args.seed)
+        model, opt = P._build_model(arch, len(prepared.vocab), cutoffs, dropout=0.1, optimizer="adam", lr=1e-3,
+                                    seed=args.seed, device=device)
+        # group= only when sharing: older revisions (--compare-ref) do not take it.
+        trainer = P._Pretrainer(model, opt, prepared, batch_size=args.batch_size, clip_norm=10.0, seed=args.seed,
+                                device=device, out=Path("."), output_options={}, dtype="float32", config={},
+                                fingerprint="", **({"group": group} if group is not None else {}))
+        batches = trainer.epoch_batches()[: args.warmup + args.steps]
+        if len(batches) < args.warmup + args.steps:
+            raise SystemExit(f"only {len(batches)} batches in {args.documents} documents; pass more --documents")
+        for members in batches[: args.warmup]:
+            trainer.train_step(members)
+        words = 0
+        tic = time.perf_counter()
+        for members in batches[args.warmup:]:
+            words += trainer.train_step(members)[1]
+        return model, batches, words, time.perf_counter() - tic
+
+    if args.workers > 1:
+        from sktransfer.elmo._data_parallel import run_workers
+
+        model, batches, words, seconds = run_workers(args.workers, time_steps)
+    else:
+        model, batches, words, seconds = time_steps()
+    record.update(words=words, seconds=seconds, words_per_second=words / seconds, workers=args.workers)
 
     # Arithmetic of the timed batches, per word.
     positions = predictions = 0
@@ -161,9 +172,10 @@ def worker(args) -> dict:
     return record
 
 
-def _run_worker(code_dir: Path, label: str, args, extra=()) -> dict:
+def _run_worker(code_dir: Path, label: str, args, extra=(), workers: int = 1) -> dict:
     env = dict(os.environ, PYTHONPATH=str(code_dir), BENCH_CODE=label)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", *_worker_args(args), *extra]
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", *_worker_args(args), "--workers", str(workers),
+           *extra]
     # cwd=code_dir: the code under test is imported from there, never from an installed copy.
     done = subprocess.run(cmd, env=env, cwd=code_dir, capture_output=True, text=True)
     if done.returncode != 0:
@@ -209,6 +221,9 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="workers per code (alternating)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="data-parallel worker processes for the working tree's code (pretrain_elmo(workers=)); "
+                             "above 1, the working tree also runs with 1 worker, as '1-worker'")
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--compare-ref", metavar="REV", help="also run the code of this git revision, alternately")
     parser.add_argument("--perplexity-words", type=int, default=0,
@@ -228,15 +243,18 @@ def main(argv=None) -> None:
     print(f"CPU: {cpu_model()} ({os.cpu_count()} logical CPUs); torch {torch.__version__}; "
           f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}; date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     with tempfile.TemporaryDirectory() as tmp:
-        codes = {"current": REPO}
+        # label -> (code folder, workers)
+        codes = {"current": (REPO, args.workers)}
+        if args.workers > 1:
+            codes["1-worker"] = (REPO, 1)
         if args.compare_ref:
-            codes["ref"] = _export(args.compare_ref, Path(tmp))
+            codes["ref"] = (_export(args.compare_ref, Path(tmp)), 1)
         records = []
         for repeat in range(args.repeats):
             # Alternate, and swap who goes first on odd repeats, so drifting load treats both alike.
             order = list(codes.items()) if repeat % 2 == 0 else list(codes.items())[::-1]
-            for label, code_dir in order:
-                rec = _run_worker(code_dir, label, args)
+            for label, (code_dir, workers) in order:
+                rec = _run_worker(code_dir, label, args, workers=workers)
                 records.append(rec)
                 print(_line(rec), flush=True)
         for label in codes if records else ():
@@ -258,14 +276,15 @@ def main(argv=None) -> None:
                               "matmul_gflops": gflops, "limit": limit, "fraction": fraction}
             print(f"median {label:>8}: {wps:8.0f} words/s, matmul {gflops:.1f} GFLOP/s, limit {limit:.0f} words/s, "
                   f"fraction {fraction:.2f}, {per_gflop:.1f} words/s per GFLOP/s")
-        if "ref" in summary:
-            raw = summary["current"]["words_per_second"] / summary["ref"]["words_per_second"]
-            norm = summary["current"]["words_per_second_per_gflops"] / summary["ref"]["words_per_second_per_gflops"]
-            print(f"speed-up current / ref: {raw:.2f}x raw, {norm:.2f}x normalised by the same-run matmul rate")
+        for other in [label for label in summary if label != "current"]:
+            raw = summary["current"]["words_per_second"] / summary[other]["words_per_second"]
+            norm = summary["current"]["words_per_second_per_gflops"] / summary[other]["words_per_second_per_gflops"]
+            print(f"speed-up current / {other}: {raw:.2f}x raw, {norm:.2f}x normalised by the same-run matmul rate")
         perplexity = []
         if args.perplexity_words:
-            for label, code_dir in codes.items():
-                rec = _run_worker(code_dir, label, args, ["--worker-perplexity", str(args.perplexity_words)])
+            for label, (code_dir, workers) in codes.items():
+                rec = _run_worker(code_dir, label, args, ["--worker-perplexity", str(args.perplexity_words)],
+                                  workers=workers)
                 perplexity.append(rec)
                 print(f"{label:>8}: {rec['words']} words, held-out perplexity {rec['held_out_perplexity']:.3f} "
                       f"({rec['words_per_second']:.0f} words/s)", flush=True)

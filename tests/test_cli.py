@@ -541,3 +541,19 @@ def test_pretrain_elmo_init_from(tmp_path, capsys, pretrain_calls):
         main(["pretrain-elmo", str(corpus), "--out", str(tmp_path / "o"), "--init-from", str(tmp_path)])
     assert info.value.code == 2 and len(calls) == 2
     assert "expected 'embedded' or a folder holding options.json and weights.hdf5" in capsys.readouterr().err
+
+
+def test_pretrain_elmo_workers_and_shuffle_seed(tmp_path, capsys, pretrain_calls):
+    calls, stop = pretrain_calls
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("some text .\n")
+    with pytest.raises(stop):
+        main(["pretrain-elmo", str(corpus), "--out", str(tmp_path / "o"), "--workers", "2", "--shuffle-seed", "7"])
+    assert calls[0]["workers"] == 2 and calls[0]["shuffle_seed"] == 7 and calls[0]["seed"] == 0
+    with pytest.raises(stop):
+        main(["pretrain-elmo", str(corpus), "--out", str(tmp_path / "o")])
+    assert calls[1]["workers"] == 1 and calls[1]["shuffle_seed"] is None
+    with pytest.raises(SystemExit) as info:
+        main(["pretrain-elmo", str(corpus), "--out", str(tmp_path / "o"), "--workers", "0"])
+    assert info.value.code == 2 and len(calls) == 2
+    assert "--workers" in capsys.readouterr().err

@@ -51,6 +51,7 @@ from torch.nn import functional as F
 from .._device import resolve_device
 from .._io import atomic_path, atomic_write, sha256_file
 from ..tokenization import word_tokenize
+from ._data_parallel import SingleProcess, run_workers
 from .bilm import ElmoBiLm
 from .corpus import TokenizedCorpus, epoch_batches, iter_documents, make_batch, sequential_batches, unigram_counts
 from .vocabulary import Vocabulary, count_words
@@ -312,26 +313,36 @@ def _unigram_perplexity(train_counts: np.ndarray, held_counts: np.ndarray, n_win
 
 
 @torch.no_grad()
-def _evaluate(model: _BiLmTrainer, corpus: TokenizedCorpus, char_table, type_to_softmax, batch_size, device):
+def _evaluate(model: _BiLmTrainer, corpus: TokenizedCorpus, char_table, type_to_softmax, batch_size, device,
+              group=None):
     windows = corpus.held_out
     if len(windows) == 0:
         return None
+    group = SingleProcess() if group is None else group
     was_training = model.training
     model.eval()
     fwd = bwd = 0.0
     count = 0
-    for members in sequential_batches(len(windows), batch_size, windows.lengths()):
+    # With workers, each scores every world-th batch and the sums are added up.
+    for members in sequential_batches(len(windows), batch_size, windows.lengths())[group.rank::group.world]:
         batch = _to_device(make_batch(windows, members, char_table, type_to_softmax), device)
         f, b, n = model(batch)
         fwd += float(f)
         bwd += float(b)
         count += n
     model.train(was_training)
+    if group.world > 1:
+        fwd, bwd, count = group.sum([fwd, bwd, count])
     return {
         "held_out_perplexity": math.exp((fwd + bwd) / (2 * count)),
         "held_out_forward_perplexity": math.exp(fwd / count),
         "held_out_backward_perplexity": math.exp(bwd / count),
     }
+
+
+def _worker_seed(seed: int, rank: int, step: int) -> int:
+    """Seed of a worker's own random stream (dropout), distinct per run, rank and starting step."""
+    return int(np.random.SeedSequence([seed, rank, step]).generate_state(1)[0])
 
 
 def _to_device(batch, device):
@@ -433,7 +444,7 @@ class _Pretrainer:
     def __init__(self, model: _BiLmTrainer, optimizer: torch.optim.Optimizer, prepared: _PreparedCorpus, *,
                  batch_size: int, clip_norm: Optional[float], seed: int, device: torch.device, out: Path,
                  output_options: dict, dtype: str, config: Dict[str, Any], fingerprint: str,
-                 softmax_warmup_steps: int = 0) -> None:
+                 softmax_warmup_steps: int = 0, shuffle_seed: Optional[int] = None, group=None) -> None:
         self.model = model
         self.optimizer = optimizer
         self.params = [p for group in optimizer.param_groups for p in group["params"]]
@@ -441,6 +452,7 @@ class _Pretrainer:
         self.batch_size = batch_size
         self.clip_norm = clip_norm
         self.seed = seed
+        self.shuffle_seed = seed if shuffle_seed is None else shuffle_seed
         self.device = device
         self.out = out
         self.output_options = output_options
@@ -448,6 +460,8 @@ class _Pretrainer:
         self.config = config
         self.fingerprint = fingerprint
         self.softmax_warmup_steps = softmax_warmup_steps
+        # The workers sharing each batch (data parallelism); one process by default.
+        self.group = SingleProcess() if group is None else group
         self._bilm_frozen = False
         self.position: Dict[str, int] = {"epoch": 0, "batch": 0, "step": 0, "tokens": 0}
         self.history: List[Dict[str, Any]] = []
@@ -475,13 +489,20 @@ class _Pretrainer:
                              "hyperparameters; pass resume=False (or another out_dir) to start over")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["torch_rng"])
         self.position, self.history = state["position"], state["history"]
+        rng = state.get("worker_rngs") or [state["torch_rng"]]
+        if len(rng) == self.group.world:
+            torch.set_rng_state(rng[self.group.rank])
+        else:
+            # Another number of workers than the checkpoint's: the same optimisation continues,
+            # but each worker's dropout stream starts anew (seeded by the run, rank and step).
+            torch.manual_seed(_worker_seed(self.seed, self.group.rank, self.position["step"]))
         self.resumed_from_step = self.position["step"]
 
     def epoch_batches(self) -> List[np.ndarray]:
-        """The current epoch's batches of training windows (a function of seed and epoch)."""
-        return epoch_batches(len(self.prepared.data.train), self.batch_size, self.seed, self.position["epoch"])
+        """The current epoch's batches of training windows (a function of shuffle seed and epoch)."""
+        return epoch_batches(len(self.prepared.data.train), self.batch_size, self.shuffle_seed,
+                             self.position["epoch"])
 
     def train_step(self, members: np.ndarray) -> Tuple[float, int]:
         """One optimizer step on the windows ``members``; advances the position.
@@ -496,23 +517,35 @@ class _Pretrainer:
         if frozen != self._bilm_frozen:
             self.model.bilm.requires_grad_(not frozen)  # frozen parameters get no grad; Adam skips them
             self._bilm_frozen = frozen
-        batch = _to_device(make_batch(prepared.data.train, members, prepared.char_table, prepared.type_to_softmax),
-                           self.device)
-        fwd, bwd, n = self.model(batch)
-        loss = 0.5 * (fwd + bwd) / n
+        group = self.group
+        share = group.share(members)  # all of them in one process
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        fwd = bwd = None
+        n = n_words = 0
+        if len(share):  # a worker's share of a short last batch can be empty
+            batch = _to_device(make_batch(prepared.data.train, share, prepared.char_table, prepared.type_to_softmax),
+                               self.device)
+            fwd, bwd, n = self.model(batch)
+            n_words = batch["n_words"]
+        if group.world > 1:
+            n, n_words = (int(v) for v in group.sum([n, n_words]))  # the whole batch's counts
+        value = 0.0
+        if fwd is not None:
+            loss = 0.5 * (fwd + bwd) / n  # normalised by the whole batch: the gradients then just add up
+            loss.backward()
+            value = float(loss.detach())
+        if group.world > 1:
+            (value,) = group.sum_grads(self.params, [value])
         if self.clip_norm:
             torch.nn.utils.clip_grad_norm_(self.params, self.clip_norm)
         self.optimizer.step()
         self.trained_seconds += time.perf_counter() - tic
-        self.trained_tokens += batch["n_words"]
+        self.trained_tokens += n_words
         self.position["batch"] += 1
         self.position["step"] += 1
-        self.position["tokens"] += batch["n_words"]
-        value = float(loss.detach())
+        self.position["tokens"] += n_words
         self.running_loss = value if self.running_loss is None else 0.98 * self.running_loss + 0.02 * value
-        return value, batch["n_words"]
+        return value, n_words
 
     def end_epoch(self) -> None:
         self.position["epoch"] += 1
@@ -525,23 +558,32 @@ class _Pretrainer:
                   "train_loss": self.running_loss, "unigram_perplexity": prepared.unigram_perplexity,
                   "time": time.time()}
         scores = _evaluate(self.model, prepared.data, prepared.char_table, prepared.type_to_softmax,
-                           max(self.batch_size, 64), self.device)
+                           max(self.batch_size, 64), self.device, self.group)
         if scores:
             record.update(scores)
         self.history.append(record)
 
     def write_checkpoint(self) -> None:
+        """Write the checkpoint (rank 0; with workers, every worker calls this: it gathers their RNGs)."""
+        rngs = self.group.rng_states()
+        if self.group.rank != 0:
+            return
         state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                 "torch_rng": torch.get_rng_state(), "position": dict(self.position), "history": self.history,
+                 "torch_rng": rngs[0], "position": dict(self.position), "history": self.history,
                  "fingerprint": self.fingerprint, "config": self.config}
+        if len(rngs) > 1:
+            state["worker_rngs"] = rngs
         with atomic_path(self.checkpoint_path) as tmp:
             torch.save(state, tmp)
 
     def write_model(self) -> None:
-        _write_model(self.model, self.output_options, self.out, self.dtype)
+        if self.group.rank == 0:  # every worker holds the same weights
+            _write_model(self.model, self.output_options, self.out, self.dtype)
 
-    def write_snapshot(self) -> Path:
+    def write_snapshot(self) -> Optional[Path]:
         """The model as it is now, in ``out/snapshots/step-NNNNNNN/`` (a loadable model folder)."""
+        if self.group.rank != 0:
+            return None
         folder = self.out / "snapshots" / f"step-{self.position['step']:07d}"
         folder.mkdir(parents=True, exist_ok=True)
         _write_model(self.model, self.output_options, folder, self.dtype)
@@ -596,19 +638,22 @@ def _train_epoch(trainer: _Pretrainer, batches: List[np.ndarray], schedule: _Sch
             trainer.evaluate()
         if schedule.snapshot_every and position["step"] % schedule.snapshot_every == 0:
             trainer.write_snapshot()
-        info = {"step": position["step"], "epoch": position["epoch"], "tokens": position["tokens"], "loss": loss}
-        if callback is not None and callback(info) is False:
-            return True
+        if callback is not None:
+            info = {"step": position["step"], "epoch": position["epoch"], "tokens": position["tokens"], "loss": loss}
+            # Rank 0 decides (the callback runs there only); every worker must stop at the same step.
+            stop = trainer.group.rank == 0 and callback(info) is False
+            if trainer.group.any(stop):
+                return True
     return False
 
 
 def _write_training_json(result: PretrainResult, config: Dict[str, Any], prepared: _PreparedCorpus, dtype: str,
-                         out: Path) -> None:
+                         out: Path, workers: int = 1) -> None:
     data = prepared.data
     meta = {"result": result.to_dict(), "config": config, "n_vocab": len(prepared.vocab),
             "n_train_windows": len(data.train), "n_train_tokens": data.train.n_tokens,
             "n_held_out_windows": len(data.held_out), "n_held_out_tokens": data.held_out.n_tokens,
-            "n_types": len(data.types), "weights_dtype": dtype, "torch": torch.__version__}
+            "n_types": len(data.types), "weights_dtype": dtype, "workers": workers, "torch": torch.__version__}
     with atomic_write(out / "training.json", "w") as fout:
         json.dump(meta, fout, indent=2)
         fout.write("\n")
@@ -650,6 +695,8 @@ def pretrain_elmo(
     init_from: Optional[PathLike] = None,
     softmax_warmup_steps: Optional[int] = None,
     seed: int = 0,
+    shuffle_seed: Optional[int] = None,
+    workers: int = 1,
     resume: bool = True,
     progress: bool = True,
     device: Union[str, torch.device] = "cpu",
@@ -723,6 +770,19 @@ def pretrain_elmo(
     seed : int, default=0
         Seeds the weights, the held-out split, the batch order and dropout; the caller's
         global torch RNG is restored afterwards.
+    shuffle_seed : int or None
+        Seeds the batch order alone; None: ``seed``. To continue a model (``init_from``) on
+        the same held-out split without repeating the order it was trained in, keep ``seed``
+        and pass another ``shuffle_seed``.
+    workers : int, default=1
+        Processes that share every batch on a CPU (data parallelism, :mod:`._data_parallel`):
+        each computes the gradient of its share of the windows with 1/``workers`` of the torch
+        threads, the gradients are summed and every worker takes the same step, so the
+        optimisation is that of one process (same batches, same loss; only the dropout masks
+        come from other random streams). Worth it where a second thread does not speed a step up
+        (measured in ``docs/pretraining_throughput.md``). Needs ``device="cpu"`` and a platform
+        that can fork (Linux, macOS); ``callback`` runs in this process only. A checkpoint resumes
+        with any number of workers (bit for bit with the same number).
     resume : bool, default=True
         Continue from ``out_dir/checkpoint.pt`` when it exists; it must come from the same
         corpus, vocabulary, architecture and hyperparameters (``epochs``/``max_tokens`` may
@@ -755,6 +815,11 @@ def pretrain_elmo(
         raise ValueError(f"dtype must be 'float32' or 'float16', got {dtype!r}")
     if epochs is not None and epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    if shuffle_seed is not None and (isinstance(shuffle_seed, bool) or not isinstance(shuffle_seed, int)
+                                     or shuffle_seed < 0):
+        raise ValueError(f"shuffle_seed must be an int >= 0 or None, got {shuffle_seed!r}")
     if softmax_warmup_steps is not None and (isinstance(softmax_warmup_steps, bool)
                                              or not isinstance(softmax_warmup_steps, int) or softmax_warmup_steps < 0):
         raise ValueError(f"softmax_warmup_steps must be an int >= 0 or None, got {softmax_warmup_steps!r}")
@@ -773,6 +838,9 @@ def pretrain_elmo(
     if not callable(tokenize):
         raise TypeError(f"tokenizer must be a callable str -> list of str, got {tokenizer!r}")
     device = resolve_device(device)  # a clear error for a device this machine lacks
+    if workers > 1 and device.type != "cpu":
+        raise ValueError(f"workers={workers} shares batches between CPU processes; on device={str(device)!r} "
+                         "pass workers=1 (one process per accelerator)")
     lr = float(lr) if lr is not None else (1e-3 if optimizer == "adam" else 0.2)
     schedule = _Schedule(max_epochs=epochs if epochs is not None else (1 if max_tokens is None else 10**9),
                          max_tokens=max_tokens, checkpoint_every=checkpoint_every, eval_every=eval_every,
@@ -788,31 +856,42 @@ def pretrain_elmo(
     config = {"options": arch, "vocab_size": vocab_size, "min_count": min_count, "batch_size": batch_size,
               "bptt": bptt, "optimizer": optimizer, "lr": lr, "dropout": dropout, "clip_norm": clip_norm,
               "cutoffs": cutoffs, "held_out_fraction": held_out_fraction, "seed": seed,
+              "shuffle_seed": seed if shuffle_seed is None else shuffle_seed,
               "init_from": init.describe() if init is not None else None,
               "softmax_warmup_steps": softmax_warmup_steps}
 
-    # fork_rng: the run seeds and draws from the global torch RNG; the caller's stream is restored.
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model, opt = _build_model(arch, len(prepared.vocab), cutoffs, dropout=dropout, optimizer=optimizer, lr=lr,
-                                  seed=seed, device=device, init=init)
-        trainer = _Pretrainer(
-            model, opt, prepared, batch_size=batch_size, clip_norm=clip_norm, seed=seed, device=device, out=out,
-            output_options=_output_options(arch, prepared, cutoffs, dropout=dropout, clip_norm=clip_norm,
-                                           batch_size=batch_size, bptt=bptt),
-            dtype=dtype, config=config, fingerprint=_fingerprint(config, prepared.vocab, prepared.data),
-            softmax_warmup_steps=softmax_warmup_steps,
-        )
-        if resume and trainer.checkpoint_path.exists():
-            trainer.resume()
-        bar = _progress_bar(schedule, prepared.data.train.n_tokens, trainer.position["tokens"]) if progress else None
-        try:
-            _train(trainer, schedule, callback=callback, bar=bar)
-        finally:
-            if bar is not None:
-                bar.close()
-        model.eval()
-        trainer.write_model()
+    fingerprint = _fingerprint(config, prepared.vocab, prepared.data)
+    output_options = _output_options(arch, prepared, cutoffs, dropout=dropout, clip_norm=clip_norm,
+                                     batch_size=batch_size, bptt=bptt)
+
+    def run(group) -> _Pretrainer:
+        # fork_rng: the run seeds and draws from the global torch RNG; the caller's stream is restored.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model, opt = _build_model(arch, len(prepared.vocab), cutoffs, dropout=dropout, optimizer=optimizer,
+                                      lr=lr, seed=seed, device=device, init=init)
+            if group.rank:
+                torch.manual_seed(_worker_seed(seed, group.rank, 0))  # its own dropout masks
+            trainer = _Pretrainer(
+                model, opt, prepared, batch_size=batch_size, clip_norm=clip_norm, seed=seed, device=device, out=out,
+                output_options=output_options, dtype=dtype, config=config, fingerprint=fingerprint,
+                softmax_warmup_steps=softmax_warmup_steps, shuffle_seed=shuffle_seed, group=group,
+            )
+            if resume and trainer.checkpoint_path.exists():
+                trainer.resume()
+            bar = None
+            if progress and group.rank == 0:
+                bar = _progress_bar(schedule, prepared.data.train.n_tokens, trainer.position["tokens"])
+            try:
+                _train(trainer, schedule, callback=callback, bar=bar)
+            finally:
+                if bar is not None:
+                    bar.close()
+            model.eval()
+            trainer.write_model()
+        return trainer
+
+    trainer = run(SingleProcess()) if workers == 1 else run_workers(workers, run)
 
     seconds = trainer.trained_seconds
     last = trainer.history[-1] if trainer.history else {}
@@ -823,5 +902,5 @@ def pretrain_elmo(
         held_out_perplexity=last.get("held_out_perplexity"), unigram_perplexity=prepared.unigram_perplexity,
         history=trainer.history, resumed_from_step=trainer.resumed_from_step,
     )
-    _write_training_json(result, config, prepared, dtype, out)
+    _write_training_json(result, config, prepared, dtype, out, workers=workers)
     return result

@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 import random
 import warnings
 
@@ -386,3 +387,85 @@ def test_snapshots_are_loadable_models_along_the_run(tmp_path):
     if result.steps % 3 == 0:  # the last snapshot is the final model
         for n, v in _weights(tmp_path).items():
             np.testing.assert_array_equal(_weights(folders[-1])[n], v, err_msg=n)
+
+
+# ---------------------------------------------------------------- batch order and data-parallel workers
+def test_shuffle_seed_changes_the_batch_order_only(tmp_path):
+    docs = grammar_corpus(120)
+    kw = {**FAST, "epochs": 1, "seed": 2, "checkpoint_every": None}
+    same = pretrain_elmo(docs, tmp_path / "same", shuffle_seed=2, **kw)
+    plain = pretrain_elmo(docs, tmp_path / "plain", **kw)
+    other = pretrain_elmo(docs, tmp_path / "other", shuffle_seed=9, **kw)
+    for name, value in _weights(tmp_path / "plain").items():  # shuffle_seed=None means seed
+        np.testing.assert_array_equal(value, _weights(tmp_path / "same")[name], err_msg=name)
+    assert any(not np.array_equal(v, _weights(tmp_path / "other")[n]) for n, v in _weights(tmp_path / "plain").items())
+    # the held-out split and the words trained on are the seed's, whatever the order
+    assert other.unigram_perplexity == plain.unigram_perplexity and other.tokens == plain.tokens
+    config = json.loads((tmp_path / "other" / "training.json").read_text())["config"]
+    assert config["seed"] == 2 and config["shuffle_seed"] == 9
+    assert same.history[-1]["held_out_perplexity"] == plain.history[-1]["held_out_perplexity"]
+    with pytest.raises(ValueError, match="shuffle_seed must be an int >= 0 or None"):
+        pretrain_elmo(docs, tmp_path / "bad", shuffle_seed=-1, **kw)
+
+
+def test_workers_train_the_model_one_process_trains(tmp_path):
+    # Without dropout the two runs compute the same gradients, up to the rounding of matmuls over
+    # fewer rows: the same steps, words, perplexity curve and weights.
+    docs = grammar_corpus(200)
+    kw = {**FAST, "epochs": 2, "seed": 3, "dropout": 0.0, "checkpoint_every": 5, "eval_every": 7}
+    one = pretrain_elmo(docs, tmp_path / "one", **kw)
+    two = pretrain_elmo(docs, tmp_path / "two", workers=2, **kw)
+    assert (two.steps, two.tokens) == (one.steps, one.tokens) and len(two.history) == len(one.history)
+    np.testing.assert_allclose([h["held_out_perplexity"] for h in two.history],
+                               [h["held_out_perplexity"] for h in one.history], rtol=1e-4)
+    np.testing.assert_allclose([h["train_loss"] for h in two.history], [h["train_loss"] for h in one.history],
+                               rtol=1e-4)
+    a, b = _weights(tmp_path / "one"), _weights(tmp_path / "two")
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_allclose(b[name], a[name], atol=1e-4, err_msg=name)
+    assert json.loads((tmp_path / "two" / "training.json").read_text())["workers"] == 2
+    # an untrained control differs by far more than that tolerance: the comparison can fail
+    control = pretrain_elmo(docs, tmp_path / "control", **{**kw, "epochs": 1})
+    assert any(np.abs(_weights(tmp_path / "control")[n] - v).max() > 1e-2 for n, v in a.items())
+    assert control.steps < one.steps
+
+
+def test_workers_stop_resume_bit_for_bit(tmp_path):
+    docs = grammar_corpus(120)
+    kw = {**FAST, "epochs": 2, "seed": 5, "dropout": 0.2, "checkpoint_every": None, "workers": 2}
+    full = pretrain_elmo(docs, tmp_path / "full", **kw)
+    stopped = pretrain_elmo(docs, tmp_path / "part", callback=lambda i: i["step"] < 6, **kw)
+    assert stopped.steps == 6  # every worker stopped at rank 0's word
+    state = torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=True)
+    assert len(state["worker_rngs"]) == 2 and not torch.equal(*state["worker_rngs"])  # own dropout streams
+    resumed = pretrain_elmo(docs, tmp_path / "part", **kw)
+    assert resumed.resumed_from_step == 6 and resumed.steps == full.steps
+    for name, value in _weights(tmp_path / "full").items():
+        np.testing.assert_array_equal(_weights(tmp_path / "part")[name], value, err_msg=name)
+    # and one process can take over a workers' checkpoint (same optimisation, its own dropout stream)
+    pretrain_elmo(docs, tmp_path / "part2", callback=lambda i: i["step"] < 6, **kw)
+    single = pretrain_elmo(docs, tmp_path / "part2", **{**kw, "workers": 1})
+    assert single.resumed_from_step == 6 and single.steps == full.steps
+
+
+def test_a_failing_worker_fails_the_run_and_names_it(tmp_path, monkeypatch):
+    from sktransfer.elmo import pretrain as P
+
+    parent, make_batch = os.getpid(), P.make_batch
+
+    def fails_in_a_worker(*args, **kwargs):
+        if os.getpid() != parent:
+            raise RuntimeError("disk on fire")
+        return make_batch(*args, **kwargs)
+
+    monkeypatch.setattr(P, "make_batch", fails_in_a_worker)
+    with pytest.raises(RuntimeError, match=r"pretraining worker\(s\) pretrain-worker-1 \(exit code 1\) failed"):
+        pretrain_elmo(grammar_corpus(60), tmp_path, epochs=1, workers=2, **FAST)
+    assert not (tmp_path / "weights.hdf5").exists()
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True, "2"])
+def test_workers_must_be_a_positive_int(tmp_path, workers):
+    with pytest.raises(ValueError, match="workers must be an int >= 1"):
+        pretrain_elmo(grammar_corpus(20), tmp_path, workers=workers, **FAST)
