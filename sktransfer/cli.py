@@ -173,8 +173,9 @@ def _add_compare(subparsers):
     models.add_argument("--lr", type=float, default=None,
                         help=f"fine-tuning learning rate (default: {StrategySettings().lr:g})")
     models.add_argument("--head-epochs", type=_positive_int, default=None,
-                        help="most epochs of the heads on token vectors, *-head-* (early stopping on a "
-                             f"validation split; default: {StrategySettings().head_epochs})")
+                        help="epochs of the heads on token vectors, *-head-*, on a validation split; each "
+                             "is then trained again on every text for its best epoch count (default: "
+                             f"{StrategySettings().head_epochs})")
     models.add_argument("--truncation", choices=TRUNCATIONS, default=None,
                         help="what the bert-* strategies read of a text longer than --max-length: head+tail "
                              "(default: the measured best, docs/long_texts.md), head, tail, or chunks (every "

@@ -127,7 +127,8 @@ def default_strategies(
     cache : str, path-like, joblib.Memory or None, default=None
         Feature cache of the vectorizers, passed only to those that have a ``cache`` parameter.
     head_epochs : int or None, default=None
-        Most epochs of the heads trained on token vectors (``*-head-*``). None: 20.
+        Epochs of the heads trained on token vectors (``*-head-*``) on their validation split,
+        before each is trained again on every text for its best epoch count. None: 20.
 
     Returns
     -------

@@ -96,6 +96,7 @@ def test_head_entries_pair_each_elmo_head_with_the_same_head_on_random_trainable
         for clf in (on_elmo, on_random):
             assert isinstance(clf, FeatureHeadClassifier) and clf.head == head
             assert (clf.max_epochs, clf.validation_fraction) == (7, registry.HEAD_VALIDATION_FRACTION)
+            assert (clf.patience, clf.refit) == (None, True)  # the split measures; the head refits on all
         assert isinstance(on_elmo.encoder, ELMoVectorizer) and on_elmo.encoder.pretrained
         assert (on_elmo.encoder.options_file, on_elmo.encoder.max_tokens, on_elmo.encoder.cache) == (
             "o.json", 40, str(tmp_path))
