@@ -768,8 +768,8 @@ def pretrain_elmo(
         None: 200 with ``init_from`` (long enough for the new softmax to leave its random
         start, under 2 % of an epoch of IMDB), else 0.
     seed : int, default=0
-        Seeds the weights, the held-out split, the batch order and dropout; the caller's
-        global torch RNG is restored afterwards.
+        Seeds the weights, the held-out split, the batch order (unless ``shuffle_seed`` is
+        given) and dropout; the caller's global torch RNG is restored afterwards.
     shuffle_seed : int or None
         Seeds the batch order alone; None: ``seed``. To continue a model (``init_from``) on
         the same held-out split without repeating the order it was trained in, keep ``seed``
