@@ -54,7 +54,7 @@ class Profile:
     epochs: int
 
 
-#: ``quick`` took 514 s on 2 CPU cores with IMDB (docs/compare_quick); ``full`` is the paper-style run.
+#: ``quick`` took 551 s on 2 CPU cores with IMDB (docs/compare_quick); ``full`` is the paper-style run.
 PROFILES = {
     "full": Profile(train_sizes=(100, 500, 2000), seeds=(0, 1, 2), n_test=2000, max_length=256, epochs=3),
     "quick": Profile(train_sizes=(100, 300), seeds=(0,), n_test=500, max_length=128, epochs=3),
