@@ -484,7 +484,7 @@ def _add_pretrain_elmo(subparsers):
     p.add_argument("--workers", type=_positive_int, default=1,
                    help="CPU processes that share every batch, each with 1/N of the torch threads (default: 1); "
                         "the same training, faster where a second thread does not speed a step up "
-                        "(2 on a 2-core machine: 1.6x)")
+                        "(measured with 2 on a 2-core machine: 1.6-2.0x one process, docs/pretraining_throughput.md)")
     p.add_argument("--data-home", default=None, help="folder holding aclImdb_v1.tar.gz, for CORPUS 'imdb'")
     p.add_argument("--checkpoint-every", type=_positive_int, default=500, metavar="STEPS",
                    help="steps between checkpoints, what a killed run loses at most (default: 500)")
