@@ -21,17 +21,10 @@ import tempfile
 
 from _previous import read_previous, with_rows
 
-from sktransfer import ELMoVectorizer, FeatureHeadClassifier, WordEmbeddingEncoder
 from sktransfer.compare import compare, format_table, write_results
 from sktransfer.datasets import fetch_imdb
 from sktransfer.reporting import training_summary
-
-VALIDATION_FRACTION = 0.2
-
-
-def head(encoder, kind, epochs):
-    return FeatureHeadClassifier(encoder, head=kind, max_epochs=epochs, validation_fraction=VALIDATION_FRACTION,
-                                 patience=None, refit=True)
+from sktransfer.strategies import HEAD_VALIDATION_FRACTION, REGISTRY, StrategySettings
 
 
 def main(argv=None):
@@ -53,12 +46,10 @@ def main(argv=None):
     X_test, y_test = fetch_imdb("test", n_samples=args.n_test, random_state=0, return_X_y=True)
     with tempfile.TemporaryDirectory() as tmp:
         cache = args.cache or tmp
-        strategies = {}
-        for kind in args.heads:
-            strategies[f"elmo-head-{kind}"] = head(ELMoVectorizer(max_tokens=args.max_tokens, cache=cache), kind,
-                                                   args.epochs)
-            strategies[f"embed-head-{kind}"] = head(WordEmbeddingEncoder(max_tokens=args.max_tokens), kind,
-                                                    args.epochs)
+        # sktransfer compare's own head strategies (the refit protocol), with this run's epochs.
+        settings = StrategySettings(max_length=args.max_tokens, cache=cache, head_epochs=args.epochs)
+        names = [f"{base}-head-{kind}" for kind in args.heads for base in ("elmo", "embed")]
+        strategies = REGISTRY.build(names, settings)
         results = compare(X_pool, y_pool, X_test, y_test, strategies, train_sizes=args.train_sizes, seeds=args.seeds)
     for path in args.previous:
         previous = read_previous(path, {"n_test": args.n_test, "n_train_pool": args.pool})
@@ -66,7 +57,7 @@ def main(argv=None):
                         & ~previous["strategy"].isin(results["strategy"].unique())]
         results = with_rows(results, keep)
     metadata = {"dataset": "IMDB", "pool": args.pool, "n_test": args.n_test, "max_tokens": args.max_tokens,
-                "protocol": f"validation_fraction={VALIDATION_FRACTION}, patience=None, refit=True, "
+                "protocol": f"validation_fraction={HEAD_VALIDATION_FRACTION}, patience=None, refit=True, "
                             f"max_epochs={args.epochs}", "previous": args.previous}
     write_results(results, args.out, metadata=metadata)
     print(format_table(results))
