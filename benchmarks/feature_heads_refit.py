@@ -27,6 +27,34 @@ from sktransfer.reporting import training_summary
 from sktransfer.strategies import HEAD_VALIDATION_FRACTION, REGISTRY, StrategySettings
 
 
+def fit_heads(args):
+    """The heads of ``args.heads`` x ``args.bases`` compared on IMDB: compare's results frame."""
+    X_pool, y_pool = fetch_imdb("train", n_samples=args.pool, random_state=0, return_X_y=True)
+    X_test, y_test = fetch_imdb("test", n_samples=args.n_test, random_state=0, return_X_y=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = args.cache or tmp
+        # sktransfer compare's own head strategies (the refit protocol), with this run's epochs.
+        settings = StrategySettings(max_length=args.max_tokens, cache=cache, head_epochs=args.epochs)
+        names = [f"{base}-head-{kind}" for kind in args.heads for base in args.bases]
+        strategies = REGISTRY.build(names, settings)
+        return compare(X_pool, y_pool, X_test, y_test, strategies, train_sizes=args.train_sizes, seeds=args.seeds)
+
+
+def merged_runs(paths, expected):
+    """The rows of several runs of this script on the same protocol, each (strategy, size, seed) once."""
+    runs = [read_previous(path, expected) for path in paths]
+    results = runs[0]
+    for run in runs[1:]:
+        strategies = {**results.attrs["compare"].get("strategies", {}), **run.attrs["compare"].get("strategies", {})}
+        sizes = sorted({*results.attrs["compare"]["train_sizes"], *run.attrs["compare"]["train_sizes"]})
+        seeds = sorted({*results.attrs["compare"]["seeds"], *run.attrs["compare"]["seeds"]})
+        results = with_rows(results, run)
+        results.attrs["compare"].update(strategies=strategies, train_sizes=sizes, seeds=seeds)
+    if results.duplicated(["strategy", "n_train", "seed"]).any():
+        raise SystemExit(f"--merge {' '.join(paths)}: the same (strategy, n_train, seed) is in two files")
+    return results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--heads", nargs="+", choices=["mlp", "bilstm"], default=["mlp"])
@@ -42,18 +70,16 @@ def main(argv=None):
     parser.add_argument("--cache", default=None, help="feature cache folder (default: a temporary one)")
     parser.add_argument("--previous", nargs="*", default=[], metavar="RESULTS_JSON",
                         help="earlier results on the same protocol whose rows are added (e.g. tfidf-lr, elmo-lr)")
+    parser.add_argument("--merge", nargs="+", default=[], metavar="RESULTS_JSON",
+                        help="fit nothing: join the results of runs split across processes (e.g. one per --bases), "
+                             "then add --previous rows")
     parser.add_argument("--out", default="results/feature_heads_refit")
     args = parser.parse_args(argv)
 
-    X_pool, y_pool = fetch_imdb("train", n_samples=args.pool, random_state=0, return_X_y=True)
-    X_test, y_test = fetch_imdb("test", n_samples=args.n_test, random_state=0, return_X_y=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        cache = args.cache or tmp
-        # sktransfer compare's own head strategies (the refit protocol), with this run's epochs.
-        settings = StrategySettings(max_length=args.max_tokens, cache=cache, head_epochs=args.epochs)
-        names = [f"{base}-head-{kind}" for kind in args.heads for base in args.bases]
-        strategies = REGISTRY.build(names, settings)
-        results = compare(X_pool, y_pool, X_test, y_test, strategies, train_sizes=args.train_sizes, seeds=args.seeds)
+    if args.merge:
+        results = merged_runs(args.merge, {"n_test": args.n_test, "n_train_pool": args.pool})
+    else:
+        results = fit_heads(args)
     for path in args.previous:
         previous = read_previous(path, {"n_test": args.n_test, "n_train_pool": args.pool})
         keep = previous[previous["n_train"].isin(args.train_sizes) & previous["seed"].isin(args.seeds)
@@ -61,7 +87,7 @@ def main(argv=None):
         results = with_rows(results, keep)
     metadata = {"dataset": "IMDB", "pool": args.pool, "n_test": args.n_test, "max_tokens": args.max_tokens,
                 "protocol": f"validation_fraction={HEAD_VALIDATION_FRACTION}, patience=None, refit=True, "
-                            f"max_epochs={args.epochs}", "previous": args.previous}
+                            f"max_epochs={args.epochs}", "previous": args.previous, "merged": args.merge}
     write_results(results, args.out, metadata=metadata)
     print(format_table(results))
     print(training_summary(results).to_string())

@@ -1,0 +1,31 @@
+"""benchmarks/feature_heads_refit.py --merge: runs split across processes joined without loss or repeats."""
+
+import feature_heads_refit as bench
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+RUNS = [REPO_ROOT / "docs" / f"compare_heads_refit_bilstm{n}" / "results.json" for n in (100, 500)]
+EXPECTED = {"n_test": 2000, "n_train_pool": 4000}
+
+
+def test_merge_keeps_every_row_and_the_union_of_sizes():
+    first, second = (bench.read_previous(path, EXPECTED) for path in RUNS)
+    merged = bench.merged_runs([str(p) for p in RUNS], EXPECTED)
+    assert len(merged) == len(first) + len(second)
+    assert sorted(merged["n_train"].unique()) == [100, 500]
+    assert merged.attrs["compare"]["train_sizes"] == [100, 500]
+    assert set(merged.attrs["compare"]["strategies"]) == {"elmo-head-bilstm", "embed-head-bilstm"}
+    row = merged[(merged["strategy"] == "elmo-head-bilstm") & (merged["n_train"] == 500) & (merged["seed"] == 1)]
+    original = second[(second["strategy"] == "elmo-head-bilstm") & (second["seed"] == 1)]
+    assert row["accuracy"].item() == original["accuracy"].item()
+
+
+def test_merge_refuses_a_run_given_twice():
+    with pytest.raises(SystemExit, match="same \\(strategy, n_train, seed\\)"):
+        bench.merged_runs([str(RUNS[0])] * 2, EXPECTED)
+
+
+def test_merge_refuses_another_protocol():
+    with pytest.raises(SystemExit, match="was run with"):
+        bench.merged_runs([str(RUNS[0])], {**EXPECTED, "n_test": 500})
