@@ -61,7 +61,7 @@ CANDIDATES = {
     "compact": ARCHITECTURES["compact"],
     "c512-p128": _variant(512, 128),
     "c512-p256": _variant(512, 256),
-    "c1024-p128": _variant(1024, 128),  # the LSTM of the published small ELMo, compact's CNN
+    "c1024-p128": ARCHITECTURES["wide"],  # the LSTM of the published small ELMo, compact's CNN; chosen
     "c1024-p256": _variant(1024, 256, _COMPACT_FILTERS + [[6, 512]]),  # the largest under 25 MB
 }
 

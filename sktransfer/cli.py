@@ -460,7 +460,8 @@ def _add_pretrain_elmo(subparsers):
     p.add_argument("corpus", help="a text file (one document per line), a folder of .txt files, or 'imdb'")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (resumes when it holds a checkpoint)")
     p.add_argument("--architecture", default=None, metavar="NAME_OR_FILE",
-                   help="what to pretrain from scratch: tiny, compact (default), small, or an options.json")
+                   help="what to pretrain from scratch: tiny, compact (default), wide, small, or an "
+                        "options.json")
     # Deprecated: "preset" also names the published, trained models of ELMoVectorizer(preset=...).
     p.add_argument("--preset", default=None, help=argparse.SUPPRESS)
     p.add_argument("--max-tokens", type=_positive_int, default=None,

@@ -360,7 +360,8 @@ def pretrain_calls(monkeypatch):
 
 
 @pytest.mark.parametrize("flags, expected", [([], "compact"), (["--architecture", "small"], "small"),
-                                             (["--architecture", "tiny"], "tiny")])
+                                             (["--architecture", "tiny"], "tiny"),
+                                             (["--architecture", "wide"], "wide")])
 def test_pretrain_elmo_architecture(tmp_path, capsys, pretrain_calls, flags, expected):
     calls, stop = pretrain_calls
     corpus = tmp_path / "corpus.txt"
@@ -403,7 +404,7 @@ def test_pretrain_elmo_unknown_architecture(tmp_path, capsys, pretrain_calls):
     with pytest.raises(SystemExit) as info:
         main(["pretrain-elmo", str(tmp_path), "--out", str(tmp_path / "o"), "--architecture", "huge"])
     assert info.value.code == 2 and not calls
-    assert "--architecture: unknown architecture 'huge': expected one of 'compact', 'small', 'tiny'" in (
+    assert "--architecture: unknown architecture 'huge': expected one of 'compact', 'small', 'tiny', 'wide'" in (
         capsys.readouterr().err)
 
 

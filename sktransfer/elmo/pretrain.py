@@ -63,31 +63,33 @@ PathLike = Union[str, os.PathLike]
 
 _CNN_COMMON = {"activation": "relu", "n_characters": 262, "max_characters_per_token": 50}
 
+_COMPACT_FILTERS = [[1, 32], [2, 32], [3, 64], [4, 128], [5, 256]]
+
+
+def _lstm(cell: int, projection: int) -> Dict[str, Any]:
+    """ELMo's 2-layer LSTM options (bilm-tf's clips and skip connections) with these widths."""
+    return {"dim": cell, "projection_dim": projection, "n_layers": 2, "cell_clip": 3, "proj_clip": 3,
+            "use_skip_connections": True}
+
+
+def _char_cnn(char_dim: int, filters) -> Dict[str, Any]:
+    """Character-CNN options (one highway layer) with these character and filter sizes."""
+    return {"embedding": {"dim": char_dim}, "filters": [list(f) for f in filters], "n_highway": 1, **_CNN_COMMON}
+
+
 #: Named architectures to pretrain from scratch (ELMo options; untrained, unlike the published
 #: models of ``ELMoVectorizer(preset=...)``). ``"small"`` is the architecture of the published small ELMo
 #: (``2x1024_128_2048cnn_1xhighway``); ``"compact"`` keeps its 128-wide projection (256-wide
 #: features) but a 256-wide cell and a 512-filter CNN, for CPU budgets of a few million
-#: tokens per hour (~1.7M parameters, ~3.5 MB in float16); ``"tiny"`` is for tests.
+#: tokens per hour (~1.7M parameters, ~3.5 MB in float16); ``"wide"`` is compact with the small
+#: ELMo's 1024-wide LSTM cell (5.4M parameters, 10.7 MB in float16), the choice of the architecture
+#: sweep in ``docs/elmo_imdb_model_card.md`` (the best transfer per word read, 2.8x slower per word
+#: than compact); ``"tiny"`` is for tests.
 ARCHITECTURES: Dict[str, Dict[str, Any]] = {
-    "tiny": {
-        "lstm": {"dim": 32, "projection_dim": 16, "n_layers": 2, "cell_clip": 3, "proj_clip": 3,
-                 "use_skip_connections": True},
-        "char_cnn": {"embedding": {"dim": 4}, "filters": [[1, 8], [2, 8], [3, 16]], "n_highway": 1,
-                     **_CNN_COMMON},
-    },
-    "compact": {
-        "lstm": {"dim": 256, "projection_dim": 128, "n_layers": 2, "cell_clip": 3, "proj_clip": 3,
-                 "use_skip_connections": True},
-        "char_cnn": {"embedding": {"dim": 16}, "filters": [[1, 32], [2, 32], [3, 64], [4, 128], [5, 256]],
-                     "n_highway": 1, **_CNN_COMMON},
-    },
-    "small": {
-        "lstm": {"dim": 1024, "projection_dim": 128, "n_layers": 2, "cell_clip": 3, "proj_clip": 3,
-                 "use_skip_connections": True},
-        "char_cnn": {"embedding": {"dim": 16},
-                     "filters": [[1, 32], [2, 32], [3, 64], [4, 128], [5, 256], [6, 512], [7, 1024]],
-                     "n_highway": 1, **_CNN_COMMON},
-    },
+    "tiny": {"lstm": _lstm(32, 16), "char_cnn": _char_cnn(4, [[1, 8], [2, 8], [3, 16]])},
+    "compact": {"lstm": _lstm(256, 128), "char_cnn": _char_cnn(16, _COMPACT_FILTERS)},
+    "wide": {"lstm": _lstm(1024, 128), "char_cnn": _char_cnn(16, _COMPACT_FILTERS)},
+    "small": {"lstm": _lstm(1024, 128), "char_cnn": _char_cnn(16, _COMPACT_FILTERS + [[6, 512], [7, 1024]])},
 }
 
 # Adaptive-softmax cluster boundaries (by frequency rank); those >= the vocabulary size are dropped.
@@ -717,7 +719,7 @@ def pretrain_elmo(
         ``checkpoint.pt`` (model + optimizer + RNG + position, for ``resume``).
     architecture : str, dict, path or None, default=None
         What to pretrain: a name of :data:`ARCHITECTURES` (``"tiny"``, ``"compact"``,
-        ``"small"``), ELMo options as a dict, or an ``options.json`` path. None: ``"compact"``.
+        ``"wide"``, ``"small"``), ELMo options as a dict, or an ``options.json`` path. None: ``"compact"``.
     vocab_size : int, default=50000
         Softmax words (most frequent training words); ``<S>``, ``</S>``, ``<UNK>`` come on top.
     min_count : int, default=1

@@ -15,6 +15,12 @@ def test_compact_matches_the_shipped_models_parameter_count():
     assert bench.describe(bench.CANDIDATES["compact"])["parameters"] == 1_812_704
 
 
+def test_the_chosen_candidate_is_the_wide_architecture_with_the_swept_size():
+    # docs/elmo_imdb_model_card.md reports c1024-p128 as 5.36M parameters, 10.7 MB in float16.
+    assert bench.CANDIDATES["c1024-p128"] == ARCHITECTURES["wide"]
+    assert bench.describe(ARCHITECTURES["wide"])["parameters"] == 5_363_936
+
+
 def test_every_candidate_fits_the_float16_bound_and_they_grow():
     facts = {name: bench.describe(options) for name, options in bench.CANDIDATES.items()}
     assert all(2 * f["parameters"] <= bench.MAX_FLOAT16_BYTES for f in facts.values())

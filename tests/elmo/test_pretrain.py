@@ -266,7 +266,8 @@ def test_clear_errors(tmp_path):
         pretrain_elmo(["", "   ", "\n"], tmp_path / "a", **FAST)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         pretrain_elmo(tmp_path / "missing.txt", tmp_path / "b", **FAST)
-    with pytest.raises(ValueError, match="unknown architecture 'huge': expected one of 'compact', 'small', 'tiny'"):
+    expected = "unknown architecture 'huge': expected one of 'compact', 'small', 'tiny', 'wide'"
+    with pytest.raises(ValueError, match=expected):
         pretrain_elmo(["some text"], tmp_path / "c", **{**FAST, "architecture": "huge"})
     with pytest.raises(ValueError, match="softmax"):
         pretrain_elmo(["some text"], tmp_path / "d", softmax="sampled", **FAST)
