@@ -23,7 +23,7 @@ from _previous import read_previous, with_rows
 
 from sktransfer.compare import compare, format_table, write_results
 from sktransfer.datasets import fetch_imdb
-from sktransfer.reporting import training_summary
+from sktransfer.reporting import read_results, training_summary
 from sktransfer.strategies import HEAD_VALIDATION_FRACTION, REGISTRY, StrategySettings
 
 
@@ -85,9 +85,11 @@ def main(argv=None):
         keep = previous[previous["n_train"].isin(args.train_sizes) & previous["seed"].isin(args.seeds)
                         & ~previous["strategy"].isin(results["strategy"].unique())]
         results = with_rows(results, keep)
+    protocol = f"validation_fraction={HEAD_VALIDATION_FRACTION}, patience=None, refit=True, max_epochs={args.epochs}"
+    if args.merge:  # each merged run keeps its own protocol (e.g. fewer epochs for the largest size)
+        protocol = {path: read_results(path).attrs["metadata"].get("protocol") for path in args.merge}
     metadata = {"dataset": "IMDB", "pool": args.pool, "n_test": args.n_test, "max_tokens": args.max_tokens,
-                "protocol": f"validation_fraction={HEAD_VALIDATION_FRACTION}, patience=None, refit=True, "
-                            f"max_epochs={args.epochs}", "previous": args.previous, "merged": args.merge}
+                "protocol": protocol, "previous": args.previous, "merged": args.merge}
     write_results(results, args.out, metadata=metadata)
     print(format_table(results))
     print(training_summary(results).to_string())

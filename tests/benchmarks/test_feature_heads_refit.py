@@ -29,3 +29,12 @@ def test_merge_refuses_a_run_given_twice():
 def test_merge_refuses_another_protocol():
     with pytest.raises(SystemExit, match="was run with"):
         bench.merged_runs([str(RUNS[0])], {**EXPECTED, "n_test": 500})
+
+
+def test_merge_only_writes_the_joined_results_with_each_runs_protocol(tmp_path):
+    bench.main(["--merge", *map(str, RUNS), "--out", str(tmp_path)])
+    written = bench.read_results(tmp_path / "results.json")
+    assert len(written) == sum(len(bench.read_previous(path, EXPECTED)) for path in RUNS)
+    protocols = written.attrs["metadata"]["protocol"]
+    assert set(protocols) == set(map(str, RUNS)) and all("refit=True" in p for p in protocols.values())
+    assert (tmp_path / "training_curves.png").is_file()
