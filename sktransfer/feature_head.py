@@ -157,7 +157,9 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         a GPU and unpickled on a machine without one predicts on the CPU.
     random_state : int or None, default=None
         Seeds the head, the word embeddings, the validation split, shuffling and dropout. The
-        same value gives identical predictions on the CPU.
+        same value gives identical predictions on the CPU with the same number of torch threads
+        (another thread count sums in another order, and training can end elsewhere: a BiLSTM
+        head on IMDB moved by up to 3 points between 1 and 2 threads, ``docs/feature_heads.md``).
     verbose : int, default=0
         1: skorch's epoch table and a progress bar (the encoder has its own ``verbose``).
     callbacks : list of skorch callbacks or None, default=None

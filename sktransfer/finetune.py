@@ -159,7 +159,8 @@ class BertFineTuneClassifier(SkorchTextClassifier):
         and unpickled on a machine without one predicts on the CPU.
     random_state : int in [0, 2**32 - 1] or None, default=None
         Seeds the head, random weights, validation split, shuffling and dropout. The same value
-        gives identical predictions on the CPU.
+        gives identical predictions on the CPU with the same number of torch threads (another
+        thread count sums in another order, so training can end elsewhere).
     verbose : int, default=0
         0: silent; 1: skorch's epoch table and a progress bar.
     callbacks : list or tuple of skorch callbacks or None, default=None
