@@ -107,6 +107,10 @@ def pretrain_all(names, work, args):
             log.close()
             del running[name]
             if process.returncode != 0:
+                for other, other_log in running.values():  # no orphans left training after the failure
+                    other.terminate()
+                    other.wait()
+                    other_log.close()
                 raise SystemExit(f"pretraining {name} failed (exit {process.returncode}); see {work / name}.log")
             print(f"[{time.strftime('%H:%M:%S')}] {name} done", flush=True)
 
