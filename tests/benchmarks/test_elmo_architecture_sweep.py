@@ -50,3 +50,13 @@ def test_training_facts_and_float16_size_of_a_finished_run(tmp_path):
     # bilm-tf's layout does not store the character embedding's padding row (one row of 4 here).
     char_dim = ARCHITECTURES["tiny"]["char_cnn"]["embedding"]["dim"]
     assert n_stored + char_dim == bench.describe(ARCHITECTURES["tiny"])["parameters"]
+
+
+def test_a_failed_pretraining_stops_the_sweep_and_names_its_log(tmp_path, monkeypatch):
+    # No IMDB archive under the data home: every pretraining process exits with an error.
+    monkeypatch.setenv("SKTRANSFER_DATA", str(tmp_path / "no-data"))
+    with pytest.raises(SystemExit, match=r"pretraining (compact|c512-p128) failed \(exit [1-9]\d*\); see .*\.log"):
+        bench.main(["--candidates", "compact", "c512-p128", "--work", str(tmp_path / "work"), "--pretrain-only",
+                    "--parallel", "2"])
+    failed = [p for p in (tmp_path / "work").glob("*.log") if "not found" in p.read_text(encoding="utf-8")]
+    assert failed and not list((tmp_path / "work").glob("*/weights.hdf5"))
