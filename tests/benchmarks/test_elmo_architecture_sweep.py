@@ -1,5 +1,8 @@
 """benchmarks/elmo_architecture_sweep.py: candidate sizes, the 25 MB bound, and what a run reports."""
 
+import os
+import time
+
 import elmo_architecture_sweep as bench
 import h5py
 import numpy as np
@@ -52,11 +55,20 @@ def test_training_facts_and_float16_size_of_a_finished_run(tmp_path):
     assert n_stored + char_dim == bench.describe(ARCHITECTURES["tiny"])["parameters"]
 
 
-def test_a_failed_pretraining_stops_the_sweep_and_names_its_log(tmp_path, monkeypatch):
-    # No IMDB archive under the data home: every pretraining process exits with an error.
-    monkeypatch.setenv("SKTRANSFER_DATA", str(tmp_path / "no-data"))
-    with pytest.raises(SystemExit, match=r"pretraining (compact|c512-p128) failed \(exit [1-9]\d*\); see .*\.log"):
+def test_a_failed_pretraining_stops_the_sweep_and_its_neighbour(tmp_path, monkeypatch):
+    # A stand-in for the interpreter: the compact run would train for a minute, the other fails.
+    fake = tmp_path / "python"
+    pid_file = tmp_path / "compact.pid"
+    fake.write_text(f'#!/bin/sh\ncase "$*" in *"/compact "*) echo $$ > {pid_file}; exec sleep 60;; '
+                    '*) sleep 2; echo broken; exit 3;; esac\n')
+    fake.chmod(0o755)
+    monkeypatch.setattr(bench.sys, "executable", str(fake))
+    tic = time.monotonic()
+    with pytest.raises(SystemExit, match=r"pretraining c512-p128 failed \(exit 3\); see .*c512-p128\.log"):
         bench.main(["--candidates", "compact", "c512-p128", "--work", str(tmp_path / "work"), "--pretrain-only",
                     "--parallel", "2"])
-    failed = [p for p in (tmp_path / "work").glob("*.log") if "not found" in p.read_text(encoding="utf-8")]
-    assert failed and not list((tmp_path / "work").glob("*/weights.hdf5"))
+    # The compact run was terminated (and reaped), not left running or waited for.
+    assert time.monotonic() - tic < 45
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
+    assert (tmp_path / "work" / "c512-p128.log").read_text(encoding="utf-8").strip().endswith("broken")
