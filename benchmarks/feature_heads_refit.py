@@ -23,7 +23,7 @@ from _previous import read_previous, with_rows
 
 from sktransfer.compare import compare, format_table, write_results
 from sktransfer.datasets import fetch_imdb
-from sktransfer.reporting import read_results, training_summary
+from sktransfer.reporting import training_summary
 from sktransfer.strategies import HEAD_VALIDATION_FRACTION, REGISTRY, StrategySettings
 
 
@@ -41,8 +41,12 @@ def fit_heads(args):
 
 
 def merged_runs(paths, expected):
-    """The rows of several runs of this script on the same protocol, each (strategy, size, seed) once."""
+    """The rows of several runs of this script on the same protocol, each (strategy, size, seed) once.
+
+    Returns the joined results and each run's own head protocol by path (the epochs may differ).
+    """
     runs = [read_previous(path, expected) for path in paths]
+    protocols = {path: run.attrs["metadata"].get("protocol") for path, run in zip(paths, runs)}
     results = runs[0]
     for run in runs[1:]:
         strategies = {**results.attrs["compare"].get("strategies", {}), **run.attrs["compare"].get("strategies", {})}
@@ -52,7 +56,7 @@ def merged_runs(paths, expected):
         results.attrs["compare"].update(strategies=strategies, train_sizes=sizes, seeds=seeds)
     if results.duplicated(["strategy", "n_train", "seed"]).any():
         raise SystemExit(f"--merge {' '.join(paths)}: the same (strategy, n_train, seed) is in two files")
-    return results
+    return results, protocols
 
 
 def main(argv=None):
@@ -77,17 +81,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.merge:
-        results = merged_runs(args.merge, {"n_test": args.n_test, "n_train_pool": args.pool})
+        results, protocol = merged_runs(args.merge, {"n_test": args.n_test, "n_train_pool": args.pool})
     else:
         results = fit_heads(args)
+        protocol = (f"validation_fraction={HEAD_VALIDATION_FRACTION}, patience=None, refit=True, "
+                    f"max_epochs={args.epochs}")
     for path in args.previous:
         previous = read_previous(path, {"n_test": args.n_test, "n_train_pool": args.pool})
         keep = previous[previous["n_train"].isin(args.train_sizes) & previous["seed"].isin(args.seeds)
                         & ~previous["strategy"].isin(results["strategy"].unique())]
         results = with_rows(results, keep)
-    protocol = f"validation_fraction={HEAD_VALIDATION_FRACTION}, patience=None, refit=True, max_epochs={args.epochs}"
-    if args.merge:  # each merged run keeps its own protocol (e.g. fewer epochs for the largest size)
-        protocol = {path: read_results(path).attrs["metadata"].get("protocol") for path in args.merge}
     metadata = {"dataset": "IMDB", "pool": args.pool, "n_test": args.n_test, "max_tokens": args.max_tokens,
                 "protocol": protocol, "previous": args.previous, "merged": args.merge}
     write_results(results, args.out, metadata=metadata)

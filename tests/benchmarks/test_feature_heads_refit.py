@@ -3,6 +3,7 @@
 import feature_heads_refit as bench
 import pytest
 
+from sktransfer.reporting import read_results
 from tests.conftest import REPO_ROOT
 
 RUNS = [REPO_ROOT / "docs" / f"compare_heads_refit_bilstm{n}" / "results.json" for n in (100, 500)]
@@ -11,7 +12,7 @@ EXPECTED = {"n_test": 2000, "n_train_pool": 4000}
 
 def test_merge_keeps_every_row_and_the_union_of_sizes():
     first, second = (bench.read_previous(path, EXPECTED) for path in RUNS)
-    merged = bench.merged_runs([str(p) for p in RUNS], EXPECTED)
+    merged, protocols = bench.merged_runs([str(p) for p in RUNS], EXPECTED)
     assert len(merged) == len(first) + len(second)
     assert sorted(merged["n_train"].unique()) == [100, 500]
     assert merged.attrs["compare"]["train_sizes"] == [100, 500]
@@ -19,6 +20,7 @@ def test_merge_keeps_every_row_and_the_union_of_sizes():
     row = merged[(merged["strategy"] == "elmo-head-bilstm") & (merged["n_train"] == 500) & (merged["seed"] == 1)]
     original = second[(second["strategy"] == "elmo-head-bilstm") & (second["seed"] == 1)]
     assert row["accuracy"].item() == original["accuracy"].item()
+    assert protocols == {str(p): bench.read_previous(p, EXPECTED).attrs["metadata"]["protocol"] for p in RUNS}
 
 
 def test_merge_refuses_a_run_given_twice():
@@ -33,7 +35,7 @@ def test_merge_refuses_another_protocol():
 
 def test_merge_only_writes_the_joined_results_with_each_runs_protocol(tmp_path):
     bench.main(["--merge", *map(str, RUNS), "--out", str(tmp_path)])
-    written = bench.read_results(tmp_path / "results.json")
+    written = read_results(tmp_path / "results.json")
     assert len(written) == sum(len(bench.read_previous(path, EXPECTED)) for path in RUNS)
     protocols = written.attrs["metadata"]["protocol"]
     assert set(protocols) == set(map(str, RUNS)) and all("refit=True" in p for p in protocols.values())
