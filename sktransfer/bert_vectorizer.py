@@ -117,8 +117,9 @@ class BertVectorizer(TextVectorizerMixin):
     precision : {"auto", "float32", "bfloat16", "float16"}, default="auto"
         Arithmetic precision of the forward pass (autocast); outputs are always float32. "auto"
         picks "bfloat16" where the hardware computes it natively (a CUDA GPU of compute capability
-        >= 8.0, a CPU with AMX) and "float32" elsewhere (see ``precision_``). On CPUs without AMX
-        reduced precision is slower than float32: MiniLM features ran at 0.66-0.68x float32 in
+        >= 8.0, a CPU with AMX) and "float32" elsewhere (see ``precision_``). On an Intel Xeon with
+        AMX, bfloat16 MiniLM features ran at 2.85x float32. On CPUs without AMX reduced precision is
+        slower than float32: MiniLM features ran at 0.66-0.68x float32 in
         bfloat16 on an Intel Xeon with AVX512-BF16 and 0.18-0.30x on an AMD EPYC with AVX2 (see
         ``docs/precision.md``), so asking for "bfloat16" or "float16" there gives a
         :class:`~sktransfer.exceptions.SlowPrecisionWarning`. bfloat16 vectors have a cosine
