@@ -148,7 +148,8 @@ def test_embed_partitions_one_load_per_worker_rows_in_order_and_cache_reused(cou
     from sktransfer.dask import embed_partitions
 
     texts = corpus(3000)
-    vectorizer = BertVectorizer(tiny_bert, batch_size=64, cache=str(tmp_path / "cache"))
+    # float32: the workers' batches differ from the local one, and bfloat16 ("auto" with AMX) is not that exact.
+    vectorizer = BertVectorizer(tiny_bert, batch_size=64, cache=str(tmp_path / "cache"), precision="float32")
     bag = db.from_sequence(texts, npartitions=12)
     counted_client.run(_forget_models)  # earlier tests of this module loaded the same model
     before = counts(counted_client)
@@ -164,7 +165,7 @@ def test_embed_partitions_one_load_per_worker_rows_in_order_and_cache_reused(cou
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        expected = BertVectorizer(tiny_bert, batch_size=64).fit(texts[:1]).transform(texts)
+        expected = BertVectorizer(tiny_bert, batch_size=64, precision="float32").fit(texts[:1]).transform(texts)
     np.testing.assert_allclose(first, expected, atol=1e-5)  # in order
 
     # Second run, other partitions: every vector comes from the shared cache, no model work.
