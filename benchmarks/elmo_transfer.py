@@ -2,7 +2,7 @@
 
     SKTRANSFER_DATA=../shared/data python benchmarks/elmo_transfer.py --out docs/elmo_transfer
         [--train-sizes 100 500 2000] [--seeds 0 1 2] [--n-test 2000] [--pool 4000]
-        [--pooling mean] [--layers average] [--cache DIR]
+        [--pooling mean] [--layers average] [--cache DIR] [--model DIR]
         [--strategies tfidf-lr elmo-lr elmo-lr-random bert-lr]
         [--previous OLD/results.json ...] [--rename-previous elmo-lr=elmo-lr@12.0M]
 
@@ -10,7 +10,8 @@
 (its default truncation, head+tail 256 word pieces). ``--previous`` keeps the rows of earlier
 results.json files of this script (same pool, test set, sizes and seeds) for the strategies this
 run does not fit, e.g. the reference rows, or the rows of an earlier embedded model renamed with
-``--rename-previous OLD=NEW``.
+``--rename-previous OLD=NEW``. ``--model DIR`` measures the pretrained ELMo in DIR (options.json,
+weights.hdf5, e.g. a candidate from ``sktransfer pretrain-elmo``) instead of the embedded one.
 
 Each (n_train, seed) draws a balanced subsample from a fixed balanced pool of IMDB training
 reviews (so the feature cache embeds each review once per model) and every strategy is scored on
@@ -21,6 +22,7 @@ learning_curve.png to --out.
 import argparse
 import json
 import tempfile
+from pathlib import Path
 
 import pandas as pd
 from _previous import read_previous, with_rows
@@ -30,6 +32,7 @@ from sklearn.pipeline import make_pipeline
 from sktransfer import ELMoVectorizer
 from sktransfer.compare import compare, default_strategies, format_table, write_results
 from sktransfer.datasets import fetch_imdb
+from sktransfer.elmo.embedded import EMBEDDED_MODEL_DIR
 
 STRATEGIES = ("tfidf-lr", "elmo-lr", "elmo-lr-random", "bert-lr")
 
@@ -60,6 +63,8 @@ def main(argv=None):
     parser.add_argument("--previous", nargs="+", default=[], metavar="RESULTS_JSON")
     parser.add_argument("--rename-previous", nargs="+", default=[], metavar="OLD=NEW",
                         help="rename strategies of the --previous rows (e.g. elmo-lr=elmo-lr@12.0M)")
+    parser.add_argument("--model", default=None, metavar="DIR",
+                        help="folder with options.json and weights.hdf5 (default: the embedded ELMo)")
     parser.add_argument("--out", default="results/elmo_transfer")
     args = parser.parse_args(argv)
     renames = dict(item.split("=", 1) for item in args.rename_previous)
@@ -73,6 +78,9 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         cache = args.cache or tmp
         elmo = dict(layers=layers, pooling=args.pooling, cache=cache, verbose=True)
+        if args.model is not None:
+            elmo.update(options_file=str(Path(args.model) / "options.json"),
+                        weight_file=str(Path(args.model) / "weights.hdf5"))
         available = {
             "elmo-lr": lambda: make_pipeline(ELMoVectorizer(**elmo), LogisticRegression(max_iter=5000)),
             "elmo-lr-random": lambda: make_pipeline(
@@ -86,7 +94,8 @@ def main(argv=None):
     if previous is not None:
         results = with_rows(results, previous)
     metadata = {"dataset": "IMDB", "pool": args.pool, "n_test": args.n_test, "pooling": args.pooling,
-                "layers": args.layers, "model": "embedded imdb-compact ELMo", "train_sizes": args.train_sizes,
+                "layers": args.layers, "model": args.model or f"embedded {EMBEDDED_MODEL_DIR.name} ELMo",
+                "train_sizes": args.train_sizes,
                 "seeds": args.seeds, "previous": args.previous, "renamed": renames}
     write_results(results, args.out, metadata=metadata)
     print(format_table(results))
