@@ -54,7 +54,8 @@ def test_shape_dtype_and_feature_names(fitted):
 @pytest.mark.parametrize("layers", [-1, 0, [1, 2]])
 def test_matches_plain_transformers_forward(tiny_bert, pooling, layers):
     # float32: "auto" is bfloat16 on a CPU with AMX, and the oracle is a float32 forward.
-    X = BertVectorizer(tiny_bert, pooling=pooling, layers=layers, batch_size=3, precision="float32").fit_transform(TEXTS)
+    vec = BertVectorizer(tiny_bert, pooling=pooling, layers=layers, batch_size=3, precision="float32")
+    X = vec.fit_transform(TEXTS)
     expected = reference_features(tiny_bert, TEXTS, pooling=pooling, layers=layers)
     np.testing.assert_allclose(X, expected, atol=1e-5, rtol=0)
 
