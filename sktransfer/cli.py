@@ -469,8 +469,8 @@ def _add_pretrain_elmo(subparsers):
     p.add_argument("--epochs", type=_positive_int, default=None, help="passes over the corpus (default: 1)")
     p.add_argument("--vocab-size", type=_positive_int, default=50000, help="softmax vocabulary (default: 50000)")
     p.add_argument("--softmax-cutoffs", type=_positive_int, nargs="+", default=None, metavar="N",
-                   help="adaptive softmax cut-offs, increasing word ranks (default: 1000 5000 20000; the "
-                        "embedded IMDB model was trained with 2000 10000 40000)")
+                   help="adaptive softmax cut-offs, increasing word ranks (default: 1000 5000 20000, those the "
+                        "embedded IMDB model was trained with)")
     p.add_argument("--batch-size", type=_positive_int, default=128, help="windows per step (default: 128)")
     p.add_argument("--bptt", type=_positive_int, default=20, help="tokens per training window (default: 20)")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: 1e-3 with Adam)")

@@ -104,8 +104,9 @@ class ELMoVectorizer(TextVectorizerMixin):
     ----------
     options_file, weight_file : str or path-like, default=None
         ELMo's ``options.json`` and ``weights.hdf5`` (bilm-tf / AllenNLP layout). When neither
-        they nor ``preset`` are given, the embedded model is used: a compact ELMo pretrained with
-        sktransfer on IMDB's unlabelled reviews, shipped in the package (works offline; see
+        they nor ``preset`` are given, the embedded model is used: an ELMo of the ``"wide"``
+        architecture (5.4M parameters, 256-wide layers) pretrained with sktransfer on IMDB's
+        unlabelled reviews, shipped in the package (works offline; see
         ``docs/elmo_imdb_model_card.md``).
     preset : {"small", "medium", "original", "original-5.5b"} or None, default=None
         A published AllenNLP ELMo, downloaded once into a cache folder (``SKTRANSFER_ELMO_CACHE``)

@@ -1,4 +1,4 @@
-"""The ELMo shipped inside the package: a compact biLM pretrained on IMDB's unlabelled reviews.
+"""The ELMo shipped inside the package: a biLM of the ``wide`` architecture pretrained on IMDB's unlabelled reviews.
 
 It makes ``ELMoVectorizer()`` work offline with no files to fetch. How it was trained (command,
 corpus, budget, perplexities, machine) is recorded in ``docs/elmo_imdb_model_card.md`` and in the
@@ -9,7 +9,7 @@ from pathlib import Path
 
 __all__ = ["EMBEDDED_MODEL_DIR", "embedded_model_files"]
 
-EMBEDDED_MODEL_DIR = Path(__file__).resolve().parent / "models" / "imdb-compact"
+EMBEDDED_MODEL_DIR = Path(__file__).resolve().parent / "models" / "imdb-wide"
 
 
 def embedded_model_files():

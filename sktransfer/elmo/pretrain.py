@@ -84,7 +84,7 @@ def _char_cnn(char_dim: int, filters) -> Dict[str, Any]:
 #: tokens per hour (~1.7M parameters, ~3.5 MB in float16); ``"wide"`` is compact with the small
 #: ELMo's 1024-wide LSTM cell (5.4M parameters, 10.7 MB in float16), the choice of the architecture
 #: sweep in ``docs/elmo_imdb_model_card.md`` (the best transfer per word read, 2.8x slower per word
-#: than compact); ``"tiny"`` is for tests.
+#: than compact; the embedded model's architecture); ``"tiny"`` is for tests.
 ARCHITECTURES: Dict[str, Dict[str, Any]] = {
     "tiny": {"lstm": _lstm(32, 16), "char_cnn": _char_cnn(4, [[1, 8], [2, 8], [3, 16]])},
     "compact": {"lstm": _lstm(256, 128), "char_cnn": _char_cnn(16, _COMPACT_FILTERS)},
