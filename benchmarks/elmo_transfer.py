@@ -22,7 +22,6 @@ learning_curve.png to --out.
 import argparse
 import json
 import tempfile
-from pathlib import Path
 
 import pandas as pd
 from _previous import read_previous, with_rows
@@ -33,6 +32,7 @@ from sktransfer import ELMoVectorizer
 from sktransfer.compare import compare, default_strategies, format_table, write_results
 from sktransfer.datasets import fetch_imdb
 from sktransfer.elmo.embedded import EMBEDDED_MODEL_DIR
+from sktransfer.elmo.pretrain import model_files
 
 STRATEGIES = ("tfidf-lr", "elmo-lr", "elmo-lr-random", "bert-lr")
 
@@ -72,15 +72,18 @@ def main(argv=None):
                 "seeds": sorted(args.seeds)}
     previous = previous_rows(args.previous, renames, args.strategies, settings)
     layers = int(args.layers) if args.layers.lstrip("-").isdigit() else args.layers
+    try:  # before IMDB is read: a wrong folder fails at once, naming the missing file
+        model = model_files(args.model) if args.model is not None else None
+    except ValueError as exc:
+        raise SystemExit(f"--model: {exc}") from None
 
     X_pool, y_pool = fetch_imdb("train", n_samples=args.pool, random_state=0, return_X_y=True)
     X_test, y_test = fetch_imdb("test", n_samples=args.n_test, random_state=0, return_X_y=True)
     with tempfile.TemporaryDirectory() as tmp:
         cache = args.cache or tmp
         elmo = dict(layers=layers, pooling=args.pooling, cache=cache, verbose=True)
-        if args.model is not None:
-            elmo.update(options_file=str(Path(args.model) / "options.json"),
-                        weight_file=str(Path(args.model) / "weights.hdf5"))
+        if model is not None:
+            elmo.update(options_file=str(model[0]), weight_file=str(model[1]))
         available = {
             "elmo-lr": lambda: make_pipeline(ELMoVectorizer(**elmo), LogisticRegression(max_iter=5000)),
             "elmo-lr-random": lambda: make_pipeline(
