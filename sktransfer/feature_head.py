@@ -9,7 +9,9 @@ through the on-disk feature cache (:class:`sktransfer.cache.TokenFeatureCache`),
 ``fit`` (a seed, a cross-validation fold, a grid point) or ``predict`` on texts seen before
 reads them instead of running the encoder; ``max_feature_bytes`` bounds them either way. With
 :class:`~sktransfer.word_embedding.WordEmbeddingEncoder` the same heads train on randomly
-initialised word embeddings instead, the baseline of the ELMo paper's experiments.
+initialised word embeddings instead, the baseline of the ELMo paper's experiments; with
+``word_embeddings`` the heads read both, the frozen vectors joined to trainable word vectors, the
+way the ELMo paper adds ELMo to a task model.
 """
 
 import numpy as np
@@ -62,25 +64,63 @@ class _TokenStatistics:
         return mean, np.sqrt(np.maximum(self.squares / max(self.count, 1) - np.square(mean), 0.0))
 
 
+class JoinedTokens:
+    """One text's frozen token vectors and its word ids, kept together as one row of the dataset.
+
+    ``vectors`` is ``(n_tokens, n_layers, dim)``, or one mean row ``(1, n_layers, dim)`` when the
+    head pools before training; ``ids`` is ``(n_words,)``. ``len`` is the longer of the two, the
+    width the row adds to a padded batch (what the length-bucketed batches group by).
+    """
+
+    __slots__ = ("vectors", "ids")
+
+    def __init__(self, vectors, ids):
+        self.vectors, self.ids = vectors, ids
+
+    def __len__(self):
+        return max(len(self.vectors), len(self.ids))
+
+    @property
+    def nbytes(self):
+        return self.vectors.nbytes + self.ids.nbytes
+
+
+def _pad(rows):
+    """Zero-padded ``(batch, width, ...)`` tensor of ``rows`` and their lengths; width at least 1."""
+    import torch
+
+    lengths = np.asarray([len(row) for row in rows], dtype=np.int64)
+    padded = np.zeros((len(rows), max(1, int(lengths.max()))) + rows[0].shape[1:], dtype=rows[0].dtype)
+    for i, row in enumerate(rows):
+        padded[i, : len(row)] = row
+    return torch.from_numpy(padded), torch.from_numpy(lengths)
+
+
 class PadTokens:
     """DataLoader collate: pads per-text token inputs to the longest text of the batch.
 
     Each input is an array with one row per token: token ids ``(n_tokens,)`` or per-layer vectors
-    ``(n_tokens, n_layers, dim)``. Padding is zeros (id 0 is ``<pad>``); a batch is at least one
-    token wide, so that texts without tokens still pass through the network (masked out).
+    ``(n_tokens, n_layers, dim)``; or a :class:`JoinedTokens` holding both. Padding is zeros (id 0
+    is ``<pad>``); a batch is at least one token wide, so that texts without tokens still pass
+    through the network (masked out).
     """
 
     def __call__(self, batch):
-        """Collate ``(tokens, label)`` pairs into ``({"tokens", "lengths"}, y)`` tensors, tokens zero-padded."""
+        """Collate ``(row, label)`` pairs into ``(inputs, y)`` of zero-padded tensors.
+
+        ``inputs`` holds ``tokens`` and ``lengths``, and ``ids`` and ``id_lengths`` for
+        :class:`JoinedTokens` rows.
+        """
         import torch
 
         rows = [row for row, _ in batch]
-        lengths = np.asarray([len(row) for row in rows], dtype=np.int64)
-        padded = np.zeros((len(rows), max(1, int(lengths.max()))) + rows[0].shape[1:], dtype=rows[0].dtype)
-        for i, row in enumerate(rows):
-            padded[i, : len(row)] = row
         y = torch.as_tensor(np.asarray([label for _, label in batch]), dtype=torch.long)
-        return {"tokens": torch.from_numpy(padded), "lengths": torch.from_numpy(lengths)}, y
+        if isinstance(rows[0], JoinedTokens):
+            tokens, lengths = _pad([row.vectors for row in rows])
+            ids, id_lengths = _pad([row.ids for row in rows])
+            return {"tokens": tokens, "lengths": lengths, "ids": ids, "id_lengths": id_lengths}, y
+        tokens, lengths = _pad(rows)
+        return {"tokens": tokens, "lengths": lengths}, y
 
 
 class FeatureHeadClassifier(SkorchTextClassifier):
@@ -103,6 +143,15 @@ class FeatureHeadClassifier(SkorchTextClassifier):
     head : {"mlp", "bilstm"}, default="bilstm"
         ``"mlp"``: pooling, then W2 tanh(W1 x + b1) + b2; ``"bilstm"``: a BiLSTM over the mixed
         token vectors, pooling of its states and a linear layer.
+    word_embeddings : WordEmbeddingEncoder or None, default=None
+        Also train randomly initialised word vectors (over this encoder's vocabulary, of its
+        ``embedding_dim``) with the head and join them to the mixed frozen vectors, [ELMo_t; x_t]:
+        the ELMo paper's recipe (Peters et al., 2018, section 3.3), which adds ELMo to a task
+        model's own word vectors instead of replacing them. Frozen encoders only. The BiLSTM head
+        and max pooling join them token by token, so both must tokenize each text into the same
+        words: ``ELMoVectorizer`` and ``WordEmbeddingEncoder`` share a tokenizer, but give them the
+        same ``max_tokens``. The MLP head on mean pooling joins the two means, so any encoder works.
+        Its parameters are reachable as ``word_embeddings__<name>``.
     hidden_size : int, default=64
         Hidden units of the MLP, or per direction of the BiLSTM.
     pooling : {"mean", "max", "mean_max"}, default="mean"
@@ -171,6 +220,9 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         The class labels, as given in ``y``.
     encoder_ : estimator
         The fitted clone of ``encoder``.
+    word_embeddings_ : WordEmbeddingEncoder or None
+        The fitted clone of ``word_embeddings`` (its ``vocabulary_`` indexes the trained vectors,
+        ``net_.module_.word_embedding``).
     net_ : skorch.NeuralNetClassifier
         The trained network (``net_.module_`` is a :class:`sktransfer.heads.TokenHeadClassifier`).
     history_ : list of dict
@@ -200,6 +252,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
     _parameter_constraints = {
         "encoder": [None, HasMethods(["fit", "transform_tokens"]), HasMethods(["fit", "transform_ids"])],
         "head": [StrOptions(set(_HEADS))],
+        "word_embeddings": [None, HasMethods(["fit", "transform_ids"])],
         "hidden_size": [POSITIVE_INT],
         "pooling": [StrOptions({"mean", "max", "mean_max"})],
         "dropout": DROPOUT,
@@ -226,6 +279,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         encoder=None,
         *,
         head="bilstm",
+        word_embeddings=None,
         hidden_size=64,
         pooling="mean",
         dropout=0.2,
@@ -248,6 +302,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
     ):
         self.encoder = encoder
         self.head = head
+        self.word_embeddings = word_embeddings
         self.hidden_size = hidden_size
         self.pooling = pooling
         self.dropout = dropout
@@ -316,7 +371,24 @@ class FeatureHeadClassifier(SkorchTextClassifier):
                 f"The token vectors of text [{bad}] do not fit in {self.feature_dtype} (they overflow to inf or "
                 "are NaN); use feature_dtype='float32'."
             )
+        if self.word_embeddings_ is not None:
+            rows = self._joined_with_word_ids(texts, rows)
         return ragged_rows(rows)
+
+    def _joined_with_word_ids(self, texts, rows):
+        """Each text's frozen rows with its word ids (``word_embeddings``), checked to align token by token."""
+        ids = self.word_embeddings_.transform_ids(texts)
+        if not self._pools_before_training():
+            bad = next((i for i, (row, words) in enumerate(zip(rows, ids)) if len(row) != len(words)), None)
+            if bad is not None:
+                raise ValueError(
+                    f"Text [{bad}] has {len(rows[bad])} token vectors from the encoder but {len(ids[bad])} words "
+                    f"from word_embeddings; head={self.head!r} with pooling={self.pooling!r} joins them token by "
+                    "token, so both must split each text into the same words. Give both the same max_tokens "
+                    "(encoder__max_tokens and word_embeddings__max_tokens) and tokenizer, or use head='mlp' with "
+                    "pooling='mean', which joins the two means (the only choice for a BERT encoder's word pieces)."
+                )
+        return [JoinedTokens(row, words) for row, words in zip(rows, ids)]
 
     # -- skorch assembly ------------------------------------------------------------------------
     def initialize_module(self, n_classes, token_shape):
@@ -338,9 +410,15 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         else:
             n_layers, input_dim = token_shape
             embedder = ScalarMix(n_layers, layer_dropout=self.layer_dropout, dim=input_dim)
+        word_embedding = None
+        if self.word_embeddings_ is not None:
+            words_dim = int(self.word_embeddings_.embedding_dim)
+            word_embedding = nn.Embedding(len(self.word_embeddings_.vocabulary_), words_dim, padding_idx=0)
+            input_dim += words_dim
         head = {"mlp": MLPHead, "bilstm": BiLSTMHead}[self.head]
         return TokenHeadClassifier(
-            embedder, head(input_dim, self.hidden_size, n_classes, dropout=self.dropout, pooling=self.pooling)
+            embedder, head(input_dim, self.hidden_size, n_classes, dropout=self.dropout, pooling=self.pooling),
+            word_embedding=word_embedding, pooled_inputs=self._pools_before_training(),
         )
 
     def initialize_callbacks(self, validation=True):
@@ -357,7 +435,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
             callbacks=self.initialize_callbacks(validation=validation),
             # Decay would pull the mix towards equal weights and gamma towards 0, and shrink every
             # word vector at every step, seen in the batch or not.
-            no_weight_decay=["embedder.*", "*bias"],
+            no_weight_decay=["embedder.*", "word_embedding.*", "*bias"],
             validation=validation,
             max_epochs=refit_epochs,
         )
@@ -388,10 +466,20 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         else:
             self.encoder_ = clone(self.encoder)
         self.encoder_.fit(texts)
+        self.word_embeddings_ = None
+        if self.word_embeddings is not None:
+            if self._trains_embeddings():
+                raise ValueError(
+                    f"word_embeddings joins trainable word vectors to a frozen encoder's token vectors, but the "
+                    f"encoder, {type(self.encoder_).__name__}, already gives trainable word vectors. Use a frozen "
+                    "encoder (ELMoVectorizer, BertVectorizer) with it, or word_embeddings=None."
+                )
+            self.word_embeddings_ = clone(self.word_embeddings).fit(texts)
         statistics = _TokenStatistics() if self.standardize and not self._trains_embeddings() else None
         inputs = self._token_inputs(texts, statistics)
         self.feature_bytes_ = int(sum(row.nbytes for row in inputs))
-        token_shape = inputs[0].shape[1:]
+        first = inputs[0].vectors if self.word_embeddings_ is not None else inputs[0]
+        token_shape = first.shape[1:]
         with self._seeded_torch():
             self.net_ = self._build_net(len(self.classes_), token_shape, statistics)
             self.net_.fit(inputs, codes)

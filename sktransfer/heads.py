@@ -177,13 +177,38 @@ class TokenHeadClassifier(nn.Module):
         or an ``nn.Embedding`` over token ids ``(batch, tokens)`` (trained with the head).
     head : nn.Module
         :class:`MLPHead` or :class:`BiLSTMHead`.
+    word_embedding : nn.Embedding or None, default=None
+        Trainable word vectors joined to the mixed frozen vectors, [ELMo_t; x_t] (Peters et al.,
+        2018, section 3.3: the task model keeps its own context-independent word vectors and
+        ELMo is added to them). ``forward`` then also takes the word ids.
+    pooled_inputs : bool, default=False
+        Whether the frozen vectors arrive already mean-pooled, one row per text (the MLP head on
+        mean pooling). The word vectors are then mean-pooled the same way before they are joined,
+        which equals joining per token and pooling after; otherwise they are joined token by
+        token, and both inputs must have the same tokens.
     """
 
-    def __init__(self, embedder, head):
+    def __init__(self, embedder, head, word_embedding=None, pooled_inputs=False):
         super().__init__()
         self.embedder = embedder
         self.head = head
+        self.word_embedding = word_embedding
+        self.pooled_inputs = pooled_inputs
 
-    def forward(self, tokens, lengths):
-        """Embed ``tokens`` and return the head's logits ``(batch, n_classes)`` given ``lengths`` ``(batch,)``."""
-        return self.head(self.embedder(tokens), lengths)
+    def forward(self, tokens, lengths, ids=None, id_lengths=None):
+        """Embed ``tokens`` and return the head's logits ``(batch, n_classes)`` given ``lengths`` ``(batch,)``.
+
+        ``ids`` ``(batch, words)`` and ``id_lengths`` ``(batch,)``: the word ids, with ``word_embedding``.
+        """
+        vectors = self.embedder(tokens)
+        if self.word_embedding is not None:
+            words = self.word_embedding(ids)
+            if self.pooled_inputs:
+                words = pool(words, padding_mask(id_lengths, words.shape[1]), "mean").unsqueeze(1)
+            elif words.shape[1] != vectors.shape[1]:
+                raise ValueError(
+                    f"{vectors.shape[1]} token vectors but {words.shape[1]} word ids per padded text: "
+                    "the word embeddings are joined token by token, so both must come from the same tokens."
+                )
+            vectors = torch.cat([vectors, words.to(vectors.dtype)], dim=-1)
+        return self.head(vectors, lengths)

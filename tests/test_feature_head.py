@@ -277,6 +277,66 @@ def test_random_embeddings_train_with_the_head(sentiment_texts, head):
     assert moved[0].max() == 0, "the padding row stays zero"
 
 
+# -- ELMo joined to trainable word vectors (word_embeddings) -------------------------------------
+@pytest.mark.parametrize("head, pooling", [("mlp", "mean"), ("mlp", "max"), ("bilstm", "mean")])
+def test_word_embeddings_join_the_mixed_vectors_and_train(elmo, sentiment_texts, head, pooling):
+    X, y = sentiment_texts
+    words = WordEmbeddingEncoder(8, min_count=1)
+    clf = make_clf(elmo, head=head, pooling=pooling, word_embeddings=words, max_epochs=30, lr=3e-2).fit(X, y)
+    assert clf.score(X, y) == 1.0
+    module = clf.net_.module_
+    assert module.word_embedding.weight.shape == (len(clf.word_embeddings_.vocabulary_), 8)
+    assert clf.word_embeddings_ is not words and not hasattr(words, "vocabulary_"), "a fitted clone"
+    # The head reads 32 mixed ELMo values and 8 word-vector values per token.
+    first = module.head.hidden if head == "mlp" else module.head.forward_lstm
+    assert (first.in_features if head == "mlp" else first.input_size) == (2 if pooling == "mean_max" else 1) * 40
+    untrained = make_clf(elmo, head=head, pooling=pooling, word_embeddings=words, max_epochs=1, lr=1e-12).fit(X, y)
+    moved = (module.word_embedding.weight - untrained.net_.module_.word_embedding.weight).detach().abs()
+    assert moved[2:].max() > 0.01 and moved[0].max() == 0, "word vectors train; the padding row stays zero"
+    assert not np.allclose(clf.mix_weights_, 1 / 3), "the mix still trains"
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), clf.predict_proba(X))
+
+
+def test_pooled_and_token_by_token_joins_agree():
+    from sktransfer.heads import MLPHead, ScalarMix, TokenHeadClassifier
+
+    torch.manual_seed(0)
+    mix, head = ScalarMix(3, dim=4), MLPHead(4 + 5, 6, 2, pooling="mean")
+    words = torch.nn.Embedding(9, 5, padding_idx=0)
+    pooled = TokenHeadClassifier(mix, head, word_embedding=words, pooled_inputs=True).eval()
+    per_token = TokenHeadClassifier(mix, head, word_embedding=words, pooled_inputs=False).eval()
+    lengths = torch.tensor([3, 1, 0])
+    tokens = torch.randn(3, 3, 3, 4) * (torch.arange(3)[None] < lengths[:, None])[..., None, None]
+    ids = torch.tensor([[2, 5, 8], [3, 0, 0], [0, 0, 0]])
+    means = tokens.sum(1, keepdim=True) / lengths.clamp(min=1)[:, None, None, None]
+    expected = per_token(tokens, lengths, ids, lengths)
+    # The MLP on mean pooling trains on one mean row per text; the word vectors are averaged to match.
+    actual = pooled(means, lengths.clamp(max=1), ids, lengths)
+    torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_word_embeddings_need_the_same_tokens_token_by_token(elmo, elmo_files, sentiment_texts):
+    X, y = sentiment_texts
+    short = WordEmbeddingEncoder(8, min_count=1, max_tokens=3)
+    with pytest.raises(ValueError, match=r"Text \[\d+\] has \d+ token vectors .* but 3 words .*max_tokens"):
+        make_clf(elmo, head="bilstm", word_embeddings=short).fit(X, y)
+    # The MLP on mean pooling joins the two means: any tokenisation works.
+    make_clf(elmo, head="mlp", word_embeddings=short, max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="already gives trainable word vectors.*word_embeddings=None"):
+        make_clf(WordEmbeddingEncoder(min_count=1), word_embeddings=WordEmbeddingEncoder()).fit(X, y)
+    clf = make_clf(elmo, word_embeddings=WordEmbeddingEncoder()).set_params(word_embeddings__embedding_dim=4)
+    assert clf.get_params()["word_embeddings__embedding_dim"] == 4
+
+
+def test_word_embeddings_with_bert_token_vectors(tiny_bert, sentiment_texts):
+    X, y = sentiment_texts
+    bert = BertVectorizer(tiny_bert, layers=[-2, -1], precision="float32")
+    clf = make_clf(bert, head="mlp", word_embeddings=WordEmbeddingEncoder(8, min_count=1), max_epochs=2).fit(X, y)
+    assert clf.predict_proba(X).shape == (16, 2)
+    with pytest.raises(ValueError, match="word pieces"):
+        make_clf(bert, head="bilstm", word_embeddings=WordEmbeddingEncoder(8, min_count=1)).fit(X, y)
+
+
 # -- parameters ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "params, match",
@@ -285,6 +345,7 @@ def test_random_embeddings_train_with_the_head(sentiment_texts, head):
         ({"lr": 0}, "'lr' parameter"),
         ({"validation_fraction": 1.0}, "'validation_fraction' parameter"),
         ({"encoder": LogisticRegression()}, "'encoder' parameter"),
+        ({"word_embeddings": LogisticRegression()}, "'word_embeddings' parameter"),
         ({"feature_dtype": "int8"}, "'feature_dtype' parameter"),
         ({"device": "tpu"}, "'device' parameter of FeatureHeadClassifier must be"),
     ],
