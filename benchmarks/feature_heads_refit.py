@@ -59,12 +59,28 @@ def merged_runs(paths, expected):
     return results, protocols
 
 
+def kept_strategies(results, names):
+    """The rows of the strategies ``names``, in that order; exits when one has no rows."""
+    missing = sorted(set(names) - set(results["strategy"]))
+    if missing:
+        raise SystemExit(f"--keep {' '.join(missing)}: no rows; the results hold {sorted(set(results['strategy']))}")
+    attrs = results.attrs
+    rank = {name: i for i, name in enumerate(names)}
+    kept = results[results["strategy"].isin(rank)]
+    kept = kept.sort_values("strategy", key=lambda column: column.map(rank), kind="stable").reset_index(drop=True)
+    kept.attrs = attrs
+    described = attrs["compare"].get("strategies", {})
+    kept.attrs["compare"]["strategies"] = {name: described[name] for name in names if name in described}
+    return kept
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--heads", nargs="+", choices=["mlp", "bilstm"], default=["mlp"])
-    parser.add_argument("--bases", nargs="+", choices=["elmo", "embed"], default=["elmo", "embed"],
-                        help="what the heads read: the frozen embedded ELMo, random trainable embeddings, or both "
-                             "(one each in two 1-thread processes uses 2 cores better than one process)")
+    parser.add_argument("--bases", nargs="+", choices=["elmo", "embed", "elmo-embed"], default=["elmo", "embed"],
+                        help="what the heads read: the frozen embedded ELMo, random trainable embeddings, or "
+                             "ELMo joined to trainable embeddings (elmo-embed, MLP head only); one base each in "
+                             "two 1-thread processes uses 2 cores better than one process")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--train-sizes", type=int, nargs="+", default=[100, 500, 2000])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -77,6 +93,8 @@ def main(argv=None):
     parser.add_argument("--merge", nargs="+", default=[], metavar="RESULTS_JSON",
                         help="fit nothing: join the results of runs split across processes (e.g. one per --bases), "
                              "then add --previous rows")
+    parser.add_argument("--keep", nargs="+", default=None, metavar="STRATEGY",
+                        help="write only these strategies, in this order (after --merge and --previous)")
     parser.add_argument("--out", default="results/feature_heads_refit")
     args = parser.parse_args(argv)
 
@@ -91,6 +109,8 @@ def main(argv=None):
         keep = previous[previous["n_train"].isin(args.train_sizes) & previous["seed"].isin(args.seeds)
                         & ~previous["strategy"].isin(results["strategy"].unique())]
         results = with_rows(results, keep)
+    if args.keep:
+        results = kept_strategies(results, args.keep)
     metadata = {"dataset": "IMDB", "pool": args.pool, "n_test": args.n_test, "max_tokens": args.max_tokens,
                 "protocol": protocol, "previous": args.previous, "merged": args.merge}
     write_results(results, args.out, metadata=metadata)

@@ -490,6 +490,14 @@ def _elmo_head(head):
     return factory
 
 
+def _elmo_embed_head(settings, pretrained=True):
+    """The ELMo paper's recipe: ELMo joined to the word vectors of the random-embedding baseline."""
+    from .word_embedding import WordEmbeddingEncoder
+
+    head = _trained_head("mlp", _elmo_vectorizer(settings, pretrained), settings)
+    return head.set_params(word_embeddings=WordEmbeddingEncoder(max_tokens=settings.max_length))
+
+
 def _bert_vectorizer(settings, pretrained=True, **params):
     from .bert_vectorizer import BertVectorizer
 
@@ -548,6 +556,11 @@ REGISTRY.register(Strategy(
     "elmo-head-bilstm", "learned mix of frozen ELMo layers into a trained BiLSTM + linear head",
     _elmo_head("bilstm"), requires=("elmo",),
     random_twin="embed-head-bilstm", twin_description=_RANDOM_EMBEDDINGS, twin_requires=(),
+))
+REGISTRY.register(Strategy(
+    "elmo-embed-head-mlp", "the MLP head on frozen ELMo's learned mix joined to word embeddings trained with it "
+    "([ELMo; x], the ELMo paper's recipe; its baseline is embed-head-mlp)",
+    _elmo_embed_head, requires=("elmo",),
 ))
 REGISTRY.register(Strategy(
     "bert-lr", "frozen BERT features (mean-pooled) + logistic regression", _bert_lr,

@@ -370,8 +370,8 @@ def test_default_strategies_skip_elmo_with_a_message(monkeypatch):
     monkeypatch.setattr(registry, "elmo_unavailable_reason", lambda files: "no ELMo model here")
     with pytest.warns(
         UserWarning,
-        match=r"Skipping the ELMo strategies \['elmo-lr', 'elmo-lr-random', 'elmo-head-mlp', 'elmo-head-bilstm'\]: "
-              "no ELMo model here",
+        match=r"Skipping the ELMo strategies \['elmo-lr', 'elmo-lr-random', 'elmo-head-mlp', 'elmo-head-bilstm', "
+              r"'elmo-embed-head-mlp'\]: no ELMo model here",
     ):
         strategies = default_strategies()
     # The heads on random trainable embeddings need no ELMo model: they stay.

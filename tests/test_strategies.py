@@ -53,7 +53,8 @@ def toy_entry():
 def test_default_names_and_descriptions_come_from_the_registry():
     assert cmp.DEFAULT_STRATEGY_NAMES == (
         "tfidf-lr", "elmo-lr", "elmo-lr-random", "elmo-head-mlp", "embed-head-mlp", "elmo-head-bilstm",
-        "embed-head-bilstm", "bert-lr", "bert-lr-random", "bert-head-mlp", "bert-finetune", "bert-finetune-random",
+        "embed-head-bilstm", "elmo-embed-head-mlp", "bert-lr", "bert-lr-random", "bert-head-mlp", "bert-finetune",
+        "bert-finetune-random",
     )
     assert tuple(REGISTRY.names()) == cmp.DEFAULT_STRATEGY_NAMES
     assert cmp.STRATEGY_DESCRIPTIONS == REGISTRY.descriptions()
@@ -101,6 +102,22 @@ def test_head_entries_pair_each_elmo_head_with_the_same_head_on_random_trainable
         assert (on_elmo.encoder.options_file, on_elmo.encoder.max_tokens, on_elmo.encoder.cache) == (
             "o.json", 40, str(tmp_path))
         assert isinstance(on_random.encoder, WordEmbeddingEncoder) and on_random.encoder.max_tokens == 40
+
+
+def test_elmo_embed_head_joins_elmo_to_the_baselines_word_embeddings(tmp_path):
+    from sktransfer import ELMoVectorizer, FeatureHeadClassifier, WordEmbeddingEncoder
+
+    entry = REGISTRY["elmo-embed-head-mlp"]
+    assert entry.requires == ("elmo",) and entry.random_twin is None  # its baseline is embed-head-mlp
+    settings = StrategySettings(max_length=40, cache=str(tmp_path), elmo_files=["o.json", "w.hdf5"], head_epochs=7)
+    clf, baseline = entry.build(settings), REGISTRY["embed-head-mlp"].build(settings)
+    assert isinstance(clf, FeatureHeadClassifier) and clf.head == "mlp" and isinstance(clf.encoder, ELMoVectorizer)
+    assert (clf.encoder.options_file, clf.encoder.max_tokens, clf.encoder.cache) == ("o.json", 40, str(tmp_path))
+    # The same protocol and the same word vectors as the baseline it is compared with.
+    assert isinstance(clf.word_embeddings, WordEmbeddingEncoder)
+    assert clf.word_embeddings.get_params() == baseline.encoder.get_params()
+    for name in ("max_epochs", "validation_fraction", "patience", "refit", "hidden_size", "dropout", "lr"):
+        assert getattr(clf, name) == getattr(baseline, name), name
 
 
 def test_bert_head_mixes_the_last_four_layers_of_the_bert_strategies_model(tmp_path):

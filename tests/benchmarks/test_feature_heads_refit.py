@@ -40,3 +40,17 @@ def test_merge_only_writes_the_joined_results_with_each_runs_protocol(tmp_path):
     protocols = written.attrs["metadata"]["protocol"]
     assert set(protocols) == set(map(str, RUNS)) and all("refit=True" in p for p in protocols.values())
     assert (tmp_path / "training_curves.png").is_file()
+
+
+def test_keep_writes_only_the_named_strategies_in_that_order(tmp_path):
+    merged, _ = bench.merged_runs([str(p) for p in RUNS], EXPECTED)
+    kept = bench.kept_strategies(merged, ["embed-head-bilstm", "elmo-head-bilstm"])
+    assert list(dict.fromkeys(kept["strategy"])) == ["embed-head-bilstm", "elmo-head-bilstm"]
+    assert len(kept) == len(merged)
+    assert list(kept.attrs["compare"]["strategies"]) == ["embed-head-bilstm", "elmo-head-bilstm"]
+    only = bench.kept_strategies(merged, ["elmo-head-bilstm"])
+    assert set(only["strategy"]) == {"elmo-head-bilstm"} and len(only) == len(merged) // 2
+    with pytest.raises(SystemExit, match="--keep tfidf-lr: no rows"):
+        bench.kept_strategies(merged, ["elmo-head-bilstm", "tfidf-lr"])
+    bench.main(["--merge", *map(str, RUNS), "--keep", "elmo-head-bilstm", "--out", str(tmp_path)])
+    assert set(read_results(tmp_path / "results.json")["strategy"]) == {"elmo-head-bilstm"}
