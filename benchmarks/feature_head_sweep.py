@@ -7,11 +7,15 @@ a lookup encoder, so the sweep times the heads, not the encoder.
 
     python benchmarks/feature_head_sweep.py --n-train 100 500 --n-eval 1000 --max-tokens 256
         [--validation-fractions 0.2 none] [--patience 3 none] [--refit no yes]
-        [--weight-decays 0.01] [--hidden-sizes 64] [--elmo-dir DIR]
+        [--weight-decays 0.01] [--hidden-sizes 64] [--poolings mean] [--dropouts 0.2]
+        [--word-embeddings no yes] [--elmo-dir DIR] [--cache DIR]
 
 ``--validation-fractions none`` trains on all ``n`` reviews for exactly ``--epochs`` epochs (no
 early stopping); ``--elmo-dir`` takes another ELMo (a folder with options.json and weights.hdf5,
-e.g. a pretraining snapshot) instead of the embedded one.
+e.g. a pretraining snapshot) instead of the embedded one. ``--word-embeddings yes`` joins word
+vectors trained with the head to the mixed ELMo vectors (``FeatureHeadClassifier(word_embeddings=
+WordEmbeddingEncoder(max_tokens=--max-tokens))``, the ELMo paper's recipe); ``--cache`` reads and
+stores the ELMo token vectors in a feature cache folder.
 """
 
 import argparse
@@ -22,7 +26,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
-from sktransfer import ELMoVectorizer, FeatureHeadClassifier
+from sktransfer import ELMoVectorizer, FeatureHeadClassifier, WordEmbeddingEncoder
 from sktransfer.datasets import fetch_imdb
 
 _TOKENS = {}  # text -> (n_tokens, n_layers, dim) float16, filled once
@@ -69,7 +73,12 @@ def main():
     parser.add_argument("--validation-fractions", type=_fraction_or_none, nargs="+", default=[0.2])
     parser.add_argument("--weight-decays", type=float, nargs="+", default=[0.01])
     parser.add_argument("--hidden-sizes", type=int, nargs="+", default=[64])
+    parser.add_argument("--poolings", nargs="+", default=["mean"], choices=["mean", "max", "mean_max"])
+    parser.add_argument("--dropouts", type=float, nargs="+", default=[0.2])
+    parser.add_argument("--word-embeddings", type=_yes_no, nargs="+", default=[False],
+                        help="yes: join word vectors trained with the head to the mixed ELMo vectors")
     parser.add_argument("--elmo-dir", default=None, help="folder with options.json and weights.hdf5")
+    parser.add_argument("--cache", default=None, help="feature cache folder for the ELMo token vectors")
     args = parser.parse_args()
 
     data = fetch_imdb(subset="train")
@@ -85,35 +94,38 @@ def main():
     files = {}
     if args.elmo_dir:
         files = {"options_file": f"{args.elmo_dir}/options.json", "weight_file": f"{args.elmo_dir}/weights.hdf5"}
-    elmo = ELMoVectorizer(max_tokens=args.max_tokens, **files).fit(texts[:1])
+    elmo = ELMoVectorizer(max_tokens=args.max_tokens, cache=args.cache, **files).fit(texts[:1])
     for text, vectors in zip(texts, elmo.transform_tokens(texts, dtype=np.float16, max_bytes=None)):
         _TOKENS[text] = vectors
     print(f"encoded {len(texts)} reviews once in {time.perf_counter() - start:.0f} s")
     X_eval, y_eval = list(X[eval_idx]), y[eval_idx]
     pooled_eval = elmo.transform(X_eval)
 
-    print(f"{'n':>5} {'seed':>4} {'model':<58} {'acc':>6} {'epochs':>6} {'fit s':>6}")
+    print(f"{'n':>5} {'seed':>4} {'model':<76} {'acc':>6} {'epochs':>6} {'fit s':>6}")
     for n, seed in itertools.product(args.n_train, args.seeds):
         idx = pool_idx[np.random.default_rng(seed).permutation(len(pool_idx))[:n]]
         X_tr, y_tr = list(X[idx]), y[idx]
         lr = LogisticRegression(max_iter=2000).fit(elmo.transform(X_tr), y_tr)
-        print(f"{n:>5} {seed:>4} {'elmo-lr (reference)':<58} {lr.score(pooled_eval, y_eval):>6.3f}")
+        print(f"{n:>5} {seed:>4} {'elmo-lr (reference)':<76} {lr.score(pooled_eval, y_eval):>6.3f}")
         grid = itertools.product(args.heads, args.epochs, args.lrs, args.batch_sizes, args.patience,
-                                 args.validation_fractions, args.weight_decays, args.hidden_sizes, args.refit)
-        for head, epochs, rate, batch_size, patience, valid, decay, hidden, refit in grid:
+                                 args.validation_fractions, args.weight_decays, args.hidden_sizes, args.refit,
+                                 args.poolings, args.dropouts, args.word_embeddings)
+        for head, epochs, rate, batch_size, patience, valid, decay, hidden, refit, pooling, dropout, joined in grid:
             if refit and valid is None:
                 continue  # a refit needs a validation run
+            words = WordEmbeddingEncoder(max_tokens=args.max_tokens) if joined else None
             clf = FeatureHeadClassifier(LookupEncoder(), head=head, max_epochs=epochs, lr=rate, batch_size=batch_size,
                                         validation_fraction=valid, patience=patience, weight_decay=decay,
-                                        hidden_size=hidden, refit=refit, random_state=seed)
+                                        hidden_size=hidden, refit=refit, pooling=pooling, dropout=dropout,
+                                        word_embeddings=words, random_state=seed)
             start = time.perf_counter()
             clf.fit(X_tr, y_tr)
             seconds = time.perf_counter() - start
-            name = (f"{head} e={epochs} lr={rate:g} b={batch_size} p={patience} v={valid} wd={decay:g} h={hidden}"
-                    + (" refit" if refit else ""))
+            name = (f"{head}{'+words' if joined else ''} e={epochs} lr={rate:g} b={batch_size} p={patience} "
+                    f"v={valid} wd={decay:g} h={hidden} {pooling} d={dropout:g}" + (" refit" if refit else ""))
             accuracy = clf.score(X_eval, y_eval)
             epochs_run = len(clf.refit_history_ or clf.history_)
-            print(f"{n:>5} {seed:>4} {name:<58} {accuracy:>6.3f} {epochs_run:>6} {seconds:>6.1f}", flush=True)
+            print(f"{n:>5} {seed:>4} {name:<76} {accuracy:>6.3f} {epochs_run:>6} {seconds:>6.1f}", flush=True)
 
 
 if __name__ == "__main__":
