@@ -88,6 +88,7 @@ CASES = {
     FeatureHeadClassifier: {
         "encoder": ("elmo", StandardScaler()),  # a transformer, but without transform_tokens/transform_ids
         "head": (3, "cnn"),
+        "word_embeddings": ("words", StandardScaler()),  # a transformer, but without transform_ids
         "hidden_size": (1.5, 0),
         "pooling": (3, "cls"),
         "dropout": ("x", 1.0),
