@@ -155,7 +155,10 @@ class FeatureHeadClassifier(SkorchTextClassifier):
     hidden_size : int, default=64
         Hidden units of the MLP, or per direction of the BiLSTM.
     pooling : {"mean", "max", "mean_max"}, default="mean"
-        How token (or BiLSTM state) vectors become one text vector, padding excluded.
+        How token (or BiLSTM state) vectors become one text vector, padding excluded. With the
+        MLP head on ELMo's standardised token vectors, "max" trained to near chance on IMDB (the
+        maximum over a long text carries a large offset shared by every dimension, and little
+        else) and "mean_max" 5 points under "mean" (``docs/feature_heads.md``).
     dropout : float, default=0.2
         Dropout in the head (on its input vectors and before the output layer).
     layer_dropout : float, default=0.0
