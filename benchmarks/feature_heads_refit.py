@@ -3,6 +3,7 @@
     SKTRANSFER_DATA=../shared/data python benchmarks/feature_heads_refit.py --out docs/compare_heads_refit
         [--heads mlp] [--bases elmo embed] [--epochs 30] [--train-sizes 100 500 2000] [--seeds 0 1 2]
         [--n-test 2000] [--pool 4000] [--cache DIR] [--previous docs/elmo_transfer/results.json]
+        [--model DIR]
 
 Each head (`FeatureHeadClassifier`) holds out 20% of its training texts, trains ``--epochs`` epochs
 without early stopping while measuring that split every epoch (the training curves), and is then
@@ -23,6 +24,7 @@ from _previous import read_previous, with_rows
 
 from sktransfer.compare import compare, format_table, write_results
 from sktransfer.datasets import fetch_imdb
+from sktransfer.elmo.pretrain import model_files
 from sktransfer.reporting import training_summary
 from sktransfer.strategies import HEAD_VALIDATION_FRACTION, REGISTRY, StrategySettings
 
@@ -34,7 +36,8 @@ def fit_heads(args):
     with tempfile.TemporaryDirectory() as tmp:
         cache = args.cache or tmp
         # sktransfer compare's own head strategies (the refit protocol), with this run's epochs.
-        settings = StrategySettings(max_length=args.max_tokens, cache=cache, head_epochs=args.epochs)
+        settings = StrategySettings(max_length=args.max_tokens, cache=cache, head_epochs=args.epochs,
+                                    elmo_files=args.elmo_files)
         names = [f"{base}-head-{kind}" for kind in args.heads for base in args.bases]
         strategies = REGISTRY.build(names, settings)
         return compare(X_pool, y_pool, X_test, y_test, strategies, train_sizes=args.train_sizes, seeds=args.seeds)
@@ -88,6 +91,9 @@ def main(argv=None):
     parser.add_argument("--pool", type=int, default=4000, help="balanced training reviews the subsamples come from")
     parser.add_argument("--max-tokens", type=int, default=256, help="words per review the encoders read")
     parser.add_argument("--cache", default=None, help="feature cache folder (default: a temporary one)")
+    parser.add_argument("--model", default=None, metavar="DIR",
+                        help="ELMo folder with options.json and weights.hdf5, e.g. a pretraining snapshot "
+                             "(default: the embedded ELMo)")
     parser.add_argument("--previous", nargs="*", default=[], metavar="RESULTS_JSON",
                         help="earlier results on the same protocol whose rows are added (e.g. tfidf-lr, elmo-lr)")
     parser.add_argument("--merge", nargs="+", default=[], metavar="RESULTS_JSON",
@@ -97,6 +103,10 @@ def main(argv=None):
                         help="write only these strategies, in this order (after --merge and --previous)")
     parser.add_argument("--out", default="results/feature_heads_refit")
     args = parser.parse_args(argv)
+    try:  # before IMDB is read: a wrong folder fails at once, naming the missing file
+        args.elmo_files = tuple(map(str, model_files(args.model))) if args.model is not None else None
+    except ValueError as exc:
+        raise SystemExit(f"--model: {exc}") from None
 
     if args.merge:
         results, protocol = merged_runs(args.merge, {"n_test": args.n_test, "n_train_pool": args.pool})
@@ -111,7 +121,8 @@ def main(argv=None):
         results = with_rows(results, keep)
     if args.keep:
         results = kept_strategies(results, args.keep)
-    metadata = {"dataset": "IMDB", "pool": args.pool, "n_test": args.n_test, "max_tokens": args.max_tokens,
+    metadata = {"dataset": "IMDB", "model": args.model or "embedded ELMo",
+                "pool": args.pool, "n_test": args.n_test, "max_tokens": args.max_tokens,
                 "protocol": protocol, "previous": args.previous, "merged": args.merge}
     write_results(results, args.out, metadata=metadata)
     print(format_table(results))

@@ -54,3 +54,13 @@ def test_keep_writes_only_the_named_strategies_in_that_order(tmp_path):
         bench.kept_strategies(merged, ["elmo-head-bilstm", "tfidf-lr"])
     bench.main(["--merge", *map(str, RUNS), "--keep", "elmo-head-bilstm", "--out", str(tmp_path)])
     assert set(read_results(tmp_path / "results.json")["strategy"]) == {"elmo-head-bilstm"}
+
+
+def test_model_folder_without_weights_fails_before_imdb_is_read(tmp_path, monkeypatch):
+    def no_imdb(*args, **kwargs):
+        raise AssertionError("IMDB must not be read")
+
+    monkeypatch.setattr(bench, "fetch_imdb", no_imdb)
+    (tmp_path / "options.json").write_text("{}")
+    with pytest.raises(SystemExit, match="--model: .*weights.hdf5 not found"):
+        bench.main(["--model", str(tmp_path), "--out", str(tmp_path / "out")])
