@@ -407,17 +407,21 @@ class FeatureHeadClassifier(SkorchTextClassifier):
 
         from .heads import BiLSTMHead, MLPHead, ScalarMix, TokenHeadClassifier
 
+        def word_table(vocabulary_encoder):  # randomly initialised, trained with the head; <pad> stays zero
+            return nn.Embedding(
+                len(vocabulary_encoder.vocabulary_), int(vocabulary_encoder.embedding_dim), padding_idx=0
+            )
+
         if self._trains_embeddings():
-            input_dim = int(self.encoder_.embedding_dim)
-            embedder = nn.Embedding(len(self.encoder_.vocabulary_), input_dim, padding_idx=0)
+            embedder = word_table(self.encoder_)
+            input_dim = embedder.embedding_dim
         else:
             n_layers, input_dim = token_shape
             embedder = ScalarMix(n_layers, layer_dropout=self.layer_dropout, dim=input_dim)
         word_embedding = None
         if self.word_embeddings_ is not None:
-            words_dim = int(self.word_embeddings_.embedding_dim)
-            word_embedding = nn.Embedding(len(self.word_embeddings_.vocabulary_), words_dim, padding_idx=0)
-            input_dim += words_dim
+            word_embedding = word_table(self.word_embeddings_)
+            input_dim += word_embedding.embedding_dim
         head = {"mlp": MLPHead, "bilstm": BiLSTMHead}[self.head]
         return TokenHeadClassifier(
             embedder, head(input_dim, self.hidden_size, n_classes, dropout=self.dropout, pooling=self.pooling),
@@ -462,6 +466,13 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         self
         """
         texts, codes = self._fit_inputs(X, y)
+        if self.word_embeddings is not None and hasattr(self.encoder, "transform_ids"):
+            # Checked before the encoder is fitted (loading a model) only to be refused.
+            raise ValueError(
+                f"word_embeddings joins trainable word vectors to a frozen encoder's token vectors, but the "
+                f"encoder, {type(self.encoder).__name__}, already gives trainable word vectors. Use a frozen "
+                "encoder (ELMoVectorizer, BertVectorizer) with it, or word_embeddings=None."
+            )
         if self.encoder is None:
             from .elmo_vectorizer import ELMoVectorizer
 
@@ -469,15 +480,7 @@ class FeatureHeadClassifier(SkorchTextClassifier):
         else:
             self.encoder_ = clone(self.encoder)
         self.encoder_.fit(texts)
-        self.word_embeddings_ = None
-        if self.word_embeddings is not None:
-            if self._trains_embeddings():
-                raise ValueError(
-                    f"word_embeddings joins trainable word vectors to a frozen encoder's token vectors, but the "
-                    f"encoder, {type(self.encoder_).__name__}, already gives trainable word vectors. Use a frozen "
-                    "encoder (ELMoVectorizer, BertVectorizer) with it, or word_embeddings=None."
-                )
-            self.word_embeddings_ = clone(self.word_embeddings).fit(texts)
+        self.word_embeddings_ = None if self.word_embeddings is None else clone(self.word_embeddings).fit(texts)
         statistics = _TokenStatistics() if self.standardize and not self._trains_embeddings() else None
         inputs = self._token_inputs(texts, statistics)
         self.feature_bytes_ = int(sum(row.nbytes for row in inputs))
