@@ -479,23 +479,23 @@ def _elmo_head(head):
     """
 
     def factory(settings, pretrained=True):
-        from .word_embedding import WordEmbeddingEncoder
-
-        if pretrained:
-            encoder = _elmo_vectorizer(settings)
-        else:
-            encoder = WordEmbeddingEncoder(max_tokens=settings.max_length)
+        encoder = _elmo_vectorizer(settings) if pretrained else _random_word_embeddings(settings)
         return _trained_head(head, encoder, settings)
 
     return factory
 
 
-def _elmo_embed_head(settings, pretrained=True):
-    """The ELMo paper's recipe: ELMo joined to the word vectors of the random-embedding baseline."""
+def _random_word_embeddings(settings):
+    """The random-embedding baseline's vocabulary: ELMo's words, ``max_length`` per text."""
     from .word_embedding import WordEmbeddingEncoder
 
+    return WordEmbeddingEncoder(max_tokens=settings.max_length)
+
+
+def _elmo_embed_head(settings, pretrained=True):
+    """The ELMo paper's recipe: ELMo joined to the word vectors of the random-embedding baseline."""
     head = _trained_head("mlp", _elmo_vectorizer(settings, pretrained), settings)
-    return head.set_params(word_embeddings=WordEmbeddingEncoder(max_tokens=settings.max_length))
+    return head.set_params(word_embeddings=_random_word_embeddings(settings))
 
 
 def _bert_vectorizer(settings, pretrained=True, **params):
