@@ -28,6 +28,7 @@ from sklearn.linear_model import LogisticRegression
 
 from sktransfer import ELMoVectorizer, FeatureHeadClassifier, WordEmbeddingEncoder
 from sktransfer.datasets import fetch_imdb
+from sktransfer.elmo.pretrain import model_files
 
 _TOKENS = {}  # text -> (n_tokens, n_layers, dim) float16, filled once
 
@@ -93,7 +94,8 @@ def main():
     start = time.perf_counter()
     files = {}
     if args.elmo_dir:
-        files = {"options_file": f"{args.elmo_dir}/options.json", "weight_file": f"{args.elmo_dir}/weights.hdf5"}
+        options, weights = model_files(args.elmo_dir)  # a ValueError naming what is missing
+        files = {"options_file": str(options), "weight_file": str(weights)}
     elmo = ELMoVectorizer(max_tokens=args.max_tokens, cache=args.cache, **files).fit(texts[:1])
     for text, vectors in zip(texts, elmo.transform_tokens(texts, dtype=np.float16, max_bytes=None)):
         _TOKENS[text] = vectors
